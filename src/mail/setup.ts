@@ -1,0 +1,13 @@
+import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { type MailCatcher, startMailCatcher } from "./catcher.ts";
+import { createMailer, type Mailer } from "./transport.ts";
+
+/** SMTP_URL's server, or (outside production) the development catcher on loopback. */
+export async function openMailer(config: Config, log: Logger): Promise<{ mailer: Mailer; catcher?: MailCatcher }> {
+  if (config.smtp.url) return { mailer: createMailer(config, config.smtp.url) };
+  if (config.production) throw new Error("SMTP_URL is required in production");
+  const catcher = await startMailCatcher(config.smtp.devMailPort);
+  log.info(`SMTP_URL is not set: mail goes to the development catcher (${catcher.url}); read it at ${config.publicBaseUrl}/dev/mail`);
+  return { mailer: createMailer(config, catcher.url), catcher };
+}

@@ -1,0 +1,57 @@
+// Composition root: builds the web application from its parts. Used by `npm start` and by the tests.
+import type { Express } from "express";
+import type { Config } from "./config.ts";
+import type { Db } from "./db/client.ts";
+import type { Logger } from "./log.ts";
+import type { MailCatcher } from "./mail/catcher.ts";
+import type { EmailTemplates } from "./mail/templates.ts";
+import type { Mailer } from "./mail/transport.ts";
+import type { SubscriptionDeps } from "./subscriptions/deps.ts";
+import { apiRouter } from "./web/api.ts";
+import { createApp } from "./web/app.ts";
+import { createCsrf } from "./web/csrf.ts";
+import { devMailRouter } from "./web/dev-mail.ts";
+import { subscribeRateLimit } from "./web/limits.ts";
+import { subscriptionPagesRouter } from "./web/subscriptions.ts";
+
+export interface ServiceParts {
+  config: Config;
+  db: Db;
+  log: Logger;
+  mailer: Mailer;
+  emails: EmailTemplates;
+  appSecret: string;
+  catcher?: MailCatcher;
+  now?: () => Date;
+}
+
+export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
+  return {
+    db: parts.db,
+    mailer: parts.mailer,
+    emails: parts.emails,
+    links: { publicBaseUrl: parts.config.publicBaseUrl, appSecret: parts.appSecret },
+    postalAddress: parts.config.mail.postalAddress,
+    confirmationEmailsPerDay: parts.config.limits.confirmationEmailsPerDay,
+    log: parts.log,
+    now: parts.now,
+  };
+}
+
+export function buildApp(parts: ServiceParts): Express {
+  const { config } = parts;
+  const deps = subscriptionDeps(parts);
+  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl.startsWith("https:"));
+  // One limiter for the form and the API: they are two doors to the same action.
+  const subscribeLimit = subscribeRateLimit(config);
+  return createApp({
+    config,
+    db: parts.db,
+    log: parts.log,
+    routers: (views) => [
+      apiRouter(deps, subscribeLimit),
+      subscriptionPagesRouter(deps, views, csrf, subscribeLimit),
+      ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
+    ],
+  });
+}

@@ -1,0 +1,162 @@
+// Subscribe, confirm, manage, unsubscribe, delete. Everything a reader does outside the daily email.
+import type { Db } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
+import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
+import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
+import { hashConfirmationToken, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
+import { isSuppressed } from "./suppression.ts";
+
+export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
+
+/**
+ * Handles a subscribe request. The caller always answers the same way ("pending"), whatever the address's state,
+ * so nobody can learn who is subscribed; the email that goes out (if any) differs, and only the owner sees it.
+ * The database work here is similar for every state. It returns the email to send, which the caller sends after
+ * answering, so the time to answer does not depend on whether (and which) email goes out.
+ */
+export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput, ip: string | undefined): Promise<() => Promise<void>> {
+  const { db } = deps;
+  const now = deps.now?.() ?? new Date();
+  const topicIds = await resolveTopicIds(db, input.topics);
+  await assertKeywordsSearchable(db, input.keywords);
+  const dayAgo = new Date(now.getTime() - 24 * 3600_000);
+
+  const outcome = await db.$transaction(async (tx) => {
+    // Row lock: concurrent requests for one address see each other's rows, so the daily cap holds.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${input.email}))`;
+    if (await isSuppressed(tx, input.email)) return { kind: "none" as const };
+    const existing = await tx.subscriber.findUnique({ where: { email: input.email }, select: { id: true, status: true } });
+    const sentToday = existing ? await tx.confirmationToken.count({ where: { subscriberId: existing.id, createdAt: { gt: dayAgo } } }) : 0;
+    if (sentToday >= deps.confirmationEmailsPerDay) return { kind: "none" as const };
+
+    if (existing && (existing.status === "active" || existing.status === "paused")) {
+      // Someone may be typing another person's address: change nothing, tell the owner.
+      await tx.confirmationToken.create({ data: { subscriberId: existing.id, kind: "manage_link", tokenHash: newConfirmationToken().hash, expiresAt: now } });
+      return { kind: "manage" as const, subscriberId: existing.id };
+    }
+    if (existing?.status === "bounced") return { kind: "none" as const };
+
+    const preferences = {
+      timezone: input.timezone,
+      sendHour: input.sendHour,
+      maxPapers: input.maxPapers,
+      keywords: input.keywords,
+      subscribedIp: ip ?? null,
+      status: "pending" as const,
+    };
+    const subscriber = existing
+      ? await tx.subscriber.update({ where: { id: existing.id }, data: { ...preferences, topics: { deleteMany: {}, create: topicIds.map((topicId) => ({ topicId })) } } })
+      : await tx.subscriber.create({ data: { email: input.email, ...preferences, topics: { create: topicIds.map((topicId) => ({ topicId })) } } });
+    const { token, hash } = newConfirmationToken();
+    await tx.confirmationToken.create({
+      data: { subscriberId: subscriber.id, kind: "confirm", tokenHash: hash, expiresAt: new Date(now.getTime() + CONFIRMATION_TTL_HOURS * 3600_000) },
+    });
+    return { kind: "confirm" as const, subscriberId: subscriber.id, token };
+  });
+
+  return async () => {
+    if (outcome.kind === "confirm") await sendConfirmationEmail(deps, outcome.subscriberId, outcome.token);
+    if (outcome.kind === "manage") await sendManageLinkEmail(deps, outcome.subscriberId);
+  };
+}
+
+/** Looks up a confirmation link without using it (the GET page shows a button; only the POST confirms). */
+export async function checkConfirmationToken(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
+  const row = await findUsableConfirmation(deps, token);
+  if (!row) throw new AppError("invalid_token", "This confirmation link has expired or was already used. Subscribe again to get a new one.");
+  return row;
+}
+
+export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "now">, token: string, ip: string | undefined): Promise<string> {
+  const now = deps.now?.() ?? new Date();
+  const hash = hashConfirmationToken(token);
+  return deps.db.$transaction(async (tx) => {
+    // Conditional update: of two concurrent clicks exactly one wins.
+    const used = await tx.confirmationToken.updateMany({ where: { tokenHash: hash, kind: "confirm", usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
+    const row = used.count === 1 ? await tx.confirmationToken.findUnique({ where: { tokenHash: hash }, select: { subscriberId: true, subscriber: { select: { status: true, email: true } } } }) : null;
+    if (!row || (row.subscriber.status !== "pending" && row.subscriber.status !== "unsubscribed")) {
+      throw new AppError("invalid_token", "This confirmation link has expired or was already used. Subscribe again to get a new one.");
+    }
+    if (await isSuppressed(tx, row.subscriber.email)) throw new AppError("invalid_token", "This address cannot receive our emails.");
+    await tx.subscriber.update({ where: { id: row.subscriberId }, data: { status: "active", confirmedAt: now, confirmedIp: ip ?? null, unsubscribedAt: null } });
+    // Older links of the same address stop working too.
+    await tx.confirmationToken.updateMany({ where: { subscriberId: row.subscriberId, kind: "confirm", usedAt: null }, data: { usedAt: now } });
+    return row.subscriberId;
+  });
+}
+
+async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  const now = deps.now?.() ?? new Date();
+  return deps.db.confirmationToken.findFirst({
+    where: { tokenHash: hashConfirmationToken(token), kind: "confirm", usedAt: null, expiresAt: { gt: now }, subscriber: { status: { in: ["pending", "unsubscribed"] } } },
+    select: { subscriberId: true },
+  });
+}
+
+/** The subscriber a signed link belongs to, or a 400 that says the link does not work (never why). */
+export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links">, token: string, purpose: LinkPurpose) {
+  const id = verifySubscriberToken(deps.links.appSecret, token, purpose);
+  const subscriber = id
+    ? await deps.db.subscriber.findUnique({ where: { id }, include: { topics: { include: { topic: { select: { slug: true, name: true } } } } } })
+    : null;
+  if (!subscriber) throw new AppError("invalid_token", "This link is not valid, or the subscription no longer exists.");
+  return subscriber;
+}
+
+export async function updatePreferences(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, input: PreferencesInput) {
+  const topicIds = await resolveTopicIds(deps.db, input.topics);
+  await assertKeywordsSearchable(deps.db, input.keywords);
+  await deps.db.subscriber.update({
+    where: { id: subscriberId },
+    data: {
+      timezone: input.timezone,
+      sendHour: input.sendHour,
+      maxPapers: input.maxPapers,
+      keywords: input.keywords,
+      topics: { deleteMany: {}, create: topicIds.map((topicId) => ({ topicId })) },
+    },
+  });
+}
+
+/** Pause or resume; only between active and paused (an unsubscribed address needs a new opt-in). */
+export async function setPaused(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, paused: boolean) {
+  const updated = await deps.db.subscriber.updateMany({
+    where: { id: subscriberId, status: paused ? "active" : "paused" },
+    data: { status: paused ? "paused" : "active" },
+  });
+  return updated.count === 1;
+}
+
+/** Immediate: the scheduler and the sender both check the status, so nothing more goes out. */
+export async function unsubscribe(deps: Pick<SubscriptionDeps, "db" | "now">, subscriberId: string) {
+  const now = deps.now?.() ?? new Date();
+  await deps.db.subscriber.updateMany({
+    where: { id: subscriberId, status: { in: ["pending", "active", "paused"] } },
+    data: { status: "unsubscribed", unsubscribedAt: now },
+  });
+}
+
+/** Deletes the subscriber and, by cascade, their topics, links, digests and digest items. */
+export async function deleteSubscriberData(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
+  await deps.db.subscriber.deleteMany({ where: { id: subscriberId } });
+}
+
+async function resolveTopicIds(db: Db, slugs: string[]): Promise<number[]> {
+  if (slugs.length === 0) return [];
+  const topics = await db.topic.findMany({ where: { slug: { in: slugs } }, select: { id: true, slug: true } });
+  const unknown = slugs.filter((s) => !topics.some((t) => t.slug === s));
+  if (unknown.length) throw invalidFields([{ field: "topics", message: `unknown topic(s): ${unknown.join(", ")}` }]);
+  return topics.map((t) => t.id);
+}
+
+/** A keyword made only of stop words ("the", "of") would match nothing: say so instead of storing it. */
+async function assertKeywordsSearchable(db: Db, keywords: string[]) {
+  if (keywords.length === 0) return;
+  // Raw SQL: the check is PostgreSQL's own parser.
+  const rows = await db.$queryRaw<{ k: string; empty: boolean }[]>`
+    SELECT k, websearch_to_tsquery('english', k)::text = '' AS empty FROM unnest(${keywords}::text[]) AS k`;
+  const empty = rows.filter((r) => r.empty).map((r) => r.k);
+  if (empty.length) throw invalidFields([{ field: "keywords", message: `no searchable words in: ${empty.join(", ")}` }]);
+}

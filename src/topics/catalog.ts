@@ -1,0 +1,99 @@
+// The topics readers can choose, as data. Each topic is a full-text definition over papers.search_vector:
+// `any` lists web-search style queries (phrases in quotes, OR, -word) of which at least one must match;
+// `none` lists queries that exclude a paper (other fields that share our words). No paper titles or ids here.
+export interface TopicDefinition {
+  slug: string;
+  name: string;
+  description: string;
+  any: string[];
+  none?: string[];
+}
+
+export const TOPICS: TopicDefinition[] = [
+  {
+    slug: "reasoning",
+    name: "Reasoning & Chain-of-Thought",
+    description: "How language models reason: chain-of-thought, step-by-step reasoning, decomposition.",
+    any: ['"chain of thought"', '"chain-of-thought"', "CoT", '"step by step" reasoning', '"reasoning chain"', '"reasoning ability"', '"multi-step reasoning"', '"complex reasoning"', '"reasoning language model"', "decomposition question"],
+  },
+  {
+    slug: "math",
+    name: "Mathematical Reasoning",
+    description: "Math word problems, competition math, theorem proving.",
+    any: ['"mathematical reasoning"', '"math reasoning"', '"math word problem"', "GSM8K", '"theorem proving"', '"competition math"', '"math problem"', "MATH benchmark"],
+  },
+  {
+    slug: "agents",
+    name: "LLM Agents & Tool Use",
+    description: "Agents acting in web, GUI and mobile environments; tool calling; agent training and planning.",
+    any: ['"LLM agent"', '"language agent"', '"web agent"', '"GUI agent"', '"mobile agent"', '"tool use"', '"tool learning"', '"tool calling"', '"agentic"', '"autonomous agent"'],
+  },
+  {
+    slug: "reinforcement-learning",
+    name: "Reinforcement Learning",
+    description: "RL algorithms and RL-based training: RLHF, policy optimization, deep RL.",
+    any: ['"reinforcement learning"', "RLHF", '"policy optimization"', "PPO", "GRPO", '"policy gradient"', '"deep RL"'],
+  },
+  {
+    slug: "reward-models",
+    name: "Reward Models & Process Supervision",
+    description: "Reward models, process reward models, step-level verifiers and judges.",
+    any: ['"reward model"', '"process reward"', "PRM", '"process supervision"', "verifier", '"LLM-as-a-judge"', '"generative judge"'],
+  },
+  {
+    slug: "continual-learning",
+    name: "Continual & Lifelong Learning",
+    description: "Catastrophic forgetting, incremental learning, continual pre-training.",
+    any: ['"continual learning"', '"lifelong learning"', '"catastrophic forgetting"', '"incremental learning"', '"class-incremental"', '"continual pre-training"', '"continual pretraining"'],
+  },
+  {
+    slug: "distillation",
+    name: "Distillation & Small Models",
+    description: "Knowledge distillation, dataset distillation, small language models.",
+    any: ['"knowledge distillation"', '"dataset distillation"', "distill", '"small language model"', '"smaller model"', '"student model"'],
+    none: ['"distillation column"', "chemical"],
+  },
+  {
+    slug: "pretraining-data",
+    name: "Pre-training & Training Data",
+    description: "Data mixtures and selection, curricula, synthetic data, scaling laws.",
+    any: ['"data selection"', '"data mixture"', '"pre-training data"', '"pretraining data"', '"synthetic data"', '"scaling law"', '"curriculum learning"', '"data quality"'],
+  },
+  {
+    slug: "instruction-tuning",
+    name: "Instruction Tuning & Alignment",
+    description: "SFT, instruction following, preference optimization, alignment.",
+    any: ['"instruction tuning"', '"instruction following"', '"instruction-tuned"', '"supervised fine-tuning"', "DPO", '"preference optimization"', "alignment human preference"],
+  },
+  {
+    slug: "diffusion",
+    name: "Diffusion & Generative Vision",
+    description: "Diffusion and flow models, image and video generation and editing.",
+    any: ['"diffusion model"', '"text-to-image"', '"image generation"', '"video generation"', '"image editing"', '"flow matching"', '"latent diffusion"'],
+    none: ['"heat diffusion"', '"graph diffusion"'],
+  },
+  {
+    slug: "multimodal",
+    name: "Vision-Language & Multimodal",
+    description: "Vision-language models, multimodal LLMs, speech and audio with text.",
+    any: ['"vision-language"', '"vision language model"', '"multimodal large language model"', "MLLM", "VLM", '"multimodal"', "speech language model"],
+  },
+  {
+    slug: "meta-learning",
+    name: "Meta-Learning & Few-Shot",
+    description: "Learning to learn, few-shot learning, in-context learning.",
+    any: ['"meta-learning"', '"meta learning"', '"learning to learn"', '"few-shot learning"', '"in-context learning"', "meta-policy"],
+  },
+  {
+    slug: "efficiency",
+    name: "Efficient Training & Inference",
+    description: "Speculative decoding, pruning, model growth, compute-efficient training.",
+    any: ['"speculative decoding"', "pruning", '"model growth"', '"efficient training"', '"inference efficiency"', "quantization", '"inference acceleration"'],
+  },
+  {
+    slug: "surveys",
+    name: "Surveys & Overviews",
+    description: "The paper is itself a survey, review or roadmap.",
+    any: ['"this survey"', '"a survey"', '"comprehensive survey"', '"systematic review"', '"we review"', "roadmap", "overview"],
+  },
+];

@@ -1,0 +1,26 @@
+// JSON API mirroring the pages, for operators and scripts.
+import express, { type RequestHandler, Router } from "express";
+import type { SubscriptionDeps } from "../subscriptions/deps.ts";
+import { parseInput, subscriptionInput } from "../subscriptions/input.ts";
+import { subscribe } from "../subscriptions/lifecycle.ts";
+import { listTopics } from "../topics/topics.ts";
+import { sendAfterResponse } from "./subscriptions.ts";
+
+export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler): Router {
+  const router = Router();
+  const json = express.json({ limit: "16kb", strict: true });
+
+  router.get("/api/topics", async (_req, res) => {
+    res.json({ topics: await listTopics(deps.db) });
+  });
+
+  router.post("/api/subscriptions", subscribeLimit, json, async (req, res) => {
+    const input = parseInput(subscriptionInput, req.body ?? {});
+    const deliver = await subscribe(deps, input, req.ip);
+    // Same answer for new, pending, active and suppressed addresses: nothing to enumerate.
+    res.status(202).json({ status: "pending" });
+    sendAfterResponse(deps, deliver);
+  });
+
+  return router;
+}

@@ -1,0 +1,51 @@
+// The Express application: middleware, one router per feature, and the one error handler.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import express, { type Express, type Router } from "express";
+import helmet from "helmet";
+import type { Config } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+import { errorHandler, notFound } from "./errors.ts";
+import { healthRouter } from "./health.ts";
+import { papersRouter } from "./papers.ts";
+import { loadViews, type Views } from "./views.ts";
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  log: Logger;
+  views?: Views;
+  /** Feature routers mounted after the built-in ones (subscriptions, digests, dev mail). */
+  routers?: (views: Views) => Router[];
+}
+
+const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "static");
+
+export function createApp(deps: AppDeps): Express {
+  const { config, db, log } = deps;
+  const views = deps.views ?? loadViews();
+  const app = express();
+  app.set("trust proxy", parseTrustProxy(config.trustProxy));
+  app.disable("x-powered-by");
+  app.use(
+    helmet({
+      contentSecurityPolicy: { directives: { "form-action": ["'self'"], "upgrade-insecure-requests": config.production ? [] : null } },
+      strictTransportSecurity: config.production,
+    }),
+  );
+  app.use("/static", express.static(STATIC_DIR, { maxAge: config.production ? "1d" : 0 }));
+  app.use(healthRouter(db));
+  app.use(papersRouter(db, views));
+  for (const router of deps.routers?.(views) ?? []) app.use(router);
+  app.use(notFound());
+  app.use(errorHandler(views, (msg, err) => log.error(msg, err)));
+  return app;
+}
+
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === "true") return true;
+  if (value === "false" || value === "") return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
+}

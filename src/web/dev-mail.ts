@@ -1,0 +1,36 @@
+// /dev/mail: the development mail catcher's inbox, so a newcomer can click their confirmation link.
+import { Router } from "express";
+import { z } from "zod";
+import { AppError } from "../errors.ts";
+import type { MailCatcher } from "../mail/catcher.ts";
+import type { Views } from "./views.ts";
+
+const idParam = z.object({ id: z.coerce.number().int().min(1) });
+
+export function devMailRouter(catcher: MailCatcher, views: Views): Router {
+  const router = Router();
+  const find = (raw: unknown) => {
+    const parsed = idParam.safeParse(raw);
+    const message = parsed.success ? catcher.find(parsed.data.id) : undefined;
+    if (!message) throw new AppError("not_found", "No such message (the catcher keeps the last 500, in memory).");
+    return message;
+  };
+
+  router.get("/dev/mail", (_req, res) => {
+    res.send(views.render("dev-mail", { title: "Caught mail", messages: catcher.messages(), smtpUrl: catcher.url }));
+  });
+
+  router.get("/dev/mail/:id", (req, res) => {
+    const message = find(req.params);
+    res.send(views.render("dev-mail-message", { title: message.subject, message, headers: Object.entries(message.headers).map(([name, value]) => ({ name, value })) }));
+  });
+
+  // The email's own HTML, as a mail client would show it; sandboxed so its markup cannot run scripts here.
+  router.get("/dev/mail/:id/html", (req, res) => {
+    const message = find(req.params);
+    res.set("Content-Security-Policy", "sandbox allow-popups allow-top-navigation-by-user-activation; default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
+    res.type("html").send(message.html || "<p>(no HTML part)</p>");
+  });
+
+  return router;
+}

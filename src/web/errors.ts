@@ -1,0 +1,49 @@
+// The one place errors become responses: JSON under /api, a page elsewhere. Never a stack trace.
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { AppError } from "../errors.ts";
+import type { Views } from "./views.ts";
+
+export function notFound(): RequestHandler {
+  return (_req, _res, next) => next(new AppError("not_found", "This page does not exist."));
+}
+
+export function errorHandler(views: Views, log: (msg: string, err?: unknown) => void): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = toAppError(err);
+    if (appError.status >= 500) log(`error on ${req.method} ${req.path}`, err);
+    if (res.headersSent) return;
+    res.status(appError.status);
+    if (req.path.startsWith("/api/") || req.path === "/api") {
+      res.json({ error: appError.code, message: appError.message, ...(appError.fields.length ? { fields: appError.fields } : {}) });
+      return;
+    }
+    res.type("html").send(views.render("error", { title: headingFor(appError), heading: headingFor(appError), message: appError.message }));
+  };
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const e = err as { type?: string; status?: number };
+  // Errors raised by body parsers (malformed JSON, too large, bad encoding) are the client's.
+  if (e?.type === "entity.too.large") return new AppError("invalid_input", "The request is too large.");
+  if (e?.type === "entity.parse.failed") return new AppError("invalid_input", "The request body is not valid JSON.", [{ field: "body", message: "not valid JSON" }]);
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) return new AppError("invalid_input", "The request could not be understood.");
+  return new AppError("internal", "Something went wrong on our side. Please try again later.");
+}
+
+function headingFor(error: AppError): string {
+  switch (error.code) {
+    case "not_found":
+      return "Not found";
+    case "invalid_token":
+      return "This link does not work";
+    case "rate_limited":
+      return "Too many requests";
+    case "csrf":
+      return "Please try again";
+    case "invalid_input":
+      return "Please check your input";
+    default:
+      return "Something went wrong";
+  }
+}

@@ -1,0 +1,17 @@
+// Per-IP limits on the endpoints that send email. In memory per process: a cheap first line; the per-address
+// daily cap on confirmation emails lives in the database and holds across processes.
+import type { RequestHandler } from "express";
+import { rateLimit } from "express-rate-limit";
+import type { Config } from "../config.ts";
+import { AppError } from "../errors.ts";
+
+export function subscribeRateLimit(config: Config): RequestHandler {
+  if (config.limits.disabled) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: config.limits.subscribeWindowMs,
+    limit: config.limits.subscribePerIp,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many requests from your network. Please try again in a few minutes.")),
+  });
+}

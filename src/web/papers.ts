@@ -1,0 +1,42 @@
+// Pages of the trending papers list and of each paper.
+import { Router } from "express";
+import { z } from "zod";
+import { countPapers, findPaper, listTrendingPapers } from "../corpus/papers.ts";
+import { leadSentences } from "../corpus/text.ts";
+import type { Db } from "../db/client.ts";
+import { AppError } from "../errors.ts";
+import type { Views } from "./views.ts";
+
+const PAGE_SIZE = 50;
+const pageQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1) });
+const paperParams = z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
+
+export function papersRouter(db: Db, views: Views): Router {
+  const router = Router();
+
+  router.get("/papers", async (req, res) => {
+    const parsed = pageQuery.safeParse(req.query);
+    if (!parsed.success) throw new AppError("invalid_input", "The page number is not valid.", [{ field: "page", message: "a whole number from 1" }]);
+    const page = parsed.data.page;
+    const [papers, total] = await Promise.all([listTrendingPapers(db, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE }), countPapers(db)]);
+    res.send(
+      views.render("papers", {
+        title: "Trending papers",
+        total,
+        firstNumber: (page - 1) * PAGE_SIZE + 1,
+        papers: papers.map((p) => ({ ...p, lead: leadSentences(p.abstract, 2) })),
+        previousPage: page > 1 ? page - 1 : undefined,
+        nextPage: page * PAGE_SIZE < total ? page + 1 : undefined,
+      }),
+    );
+  });
+
+  router.get("/papers/:id", async (req, res) => {
+    const parsed = paperParams.safeParse(req.params);
+    const paper = parsed.success ? await findPaper(db, parsed.data.id) : null;
+    if (!paper) throw new AppError("not_found", "There is no paper at this address.");
+    res.send(views.render("paper", { title: paper.displayTitle, paper }));
+  });
+
+  return router;
+}

@@ -1,0 +1,370 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { FormClient, postJson } from "../support/http.ts";
+import { startTestService, type TestService } from "../support/service.ts";
+import { linkIn } from "../support/smtp-sink.ts";
+
+let service: TestService;
+beforeAll(async () => {
+  service = await startTestService();
+});
+afterAll(async () => {
+  await service?.close();
+});
+beforeEach(() => service.sink.clear());
+
+const subscribeJson = (body: Record<string, unknown>) => postJson(`${service.baseUrl}/api/subscriptions`, body);
+const subscriberByEmail = (email: string) => service.database.db.subscriber.findUnique({ where: { email }, include: { topics: { include: { topic: true } } } });
+
+describe("the whole happy path through the pages", () => {
+  it("subscribes, confirms by POST, manages, pauses, resumes and unsubscribes", async () => {
+    const browser = new FormClient(service.baseUrl);
+    const subscribed = await browser.submit("/", "/subscribe", {
+      email: "Reader@Example.ORG",
+      topics: ["reasoning", "agents"],
+      keywords: "speculative decoding, protein folding",
+      timezone: "Europe/Berlin",
+      sendHour: "8",
+      maxPapers: "7",
+    });
+    expect(subscribed.status).toBe(303);
+    expect(subscribed.headers.get("location")).toBe("/check-inbox");
+    expect((await browser.get("/check-inbox")).html).toContain("Check your inbox");
+
+    const [mail] = await service.sink.waitFor(1, "Reader@example.org");
+    expect(mail!.subject).toMatch(/Confirm/);
+    expect(mail!.text).toContain("Reasoning & Chain-of-Thought");
+    const confirmLink = linkIn(mail!, "/confirm/");
+    expect(mail!.text).toContain(confirmLink);
+
+    const pending = await subscriberByEmail("Reader@example.org");
+    expect(pending).toMatchObject({ status: "pending", timezone: "Europe/Berlin", sendHour: 8, maxPapers: 7, keywords: ["speculative decoding", "protein folding"] });
+    expect(pending!.topics.map((t) => t.topic.slug).sort()).toEqual(["agents", "reasoning"]);
+
+    // Opening the link (as a mail scanner would) confirms nothing.
+    const confirmPage = await browser.get(confirmLink);
+    expect(confirmPage.status).toBe(200);
+    expect((await subscriberByEmail("Reader@example.org"))!.status).toBe("pending");
+
+    const confirmed = await browser.submit(confirmLink, new URL(confirmLink).pathname, {});
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.html).toContain("You are subscribed");
+    const active = await subscriberByEmail("Reader@example.org");
+    expect(active!.status).toBe("active");
+    expect(active!.confirmedAt).toBeInstanceOf(Date);
+    expect(active!.confirmedIp).toMatch(/127\.0\.0\.1/);
+    expect(service.sink.to("Reader@example.org")).toHaveLength(1); // only the confirmation email, nothing else
+
+    const manageUrl = /href="([^"]*\/manage\/[^"]+)"/.exec(confirmed.html)![1]!;
+    const manage = await browser.get(manageUrl);
+    expect(manage.html).toContain("Reader@example.org");
+    const saved = await browser.submit(manageUrl, new URL(manageUrl).pathname, { topics: ["continual-learning"], keywords: "", timezone: "Asia/Tokyo", sendHour: "6", maxPapers: "3" });
+    expect(saved.status).toBe(200);
+    expect(saved.html).toContain("Your preferences are saved.");
+    const updated = await subscriberByEmail("Reader@example.org");
+    expect(updated).toMatchObject({ timezone: "Asia/Tokyo", sendHour: 6, maxPapers: 3, keywords: [] });
+    expect(updated!.topics.map((t) => t.topic.slug)).toEqual(["continual-learning"]);
+
+    await browser.submit(manageUrl, `${new URL(manageUrl).pathname}/pause`, {});
+    expect((await subscriberByEmail("Reader@example.org"))!.status).toBe("paused");
+    await browser.submit(manageUrl, `${new URL(manageUrl).pathname}/resume`, {});
+    expect((await subscriberByEmail("Reader@example.org"))!.status).toBe("active");
+
+    const unsubscribeUrl = /href="([^"]*\/unsubscribe\/[^"]+)"/.exec(manage.html)![1]!;
+    const page = await browser.get(unsubscribeUrl);
+    expect(page.html).toContain("Unsubscribe");
+    expect((await subscriberByEmail("Reader@example.org"))!.status).toBe("active"); // GET does not unsubscribe
+    const done = await browser.submit(unsubscribeUrl, new URL(unsubscribeUrl).pathname, {});
+    expect(done.html).toContain("You are unsubscribed");
+    expect((await subscriberByEmail("Reader@example.org"))!.status).toBe("unsubscribed");
+  });
+});
+
+async function subscribeAndConfirm(email: string) {
+  await subscribeJson({ email, topics: ["math"] });
+  const mails = await service.sink.waitFor(1, email);
+  const link = linkIn(mails.at(-1)!, "/confirm/");
+  const browser = new FormClient(service.baseUrl);
+  await browser.submit(link, new URL(link).pathname, {});
+  const subscriber = await subscriberByEmail(email);
+  expect(subscriber!.status).toBe("active");
+  return { subscriber: subscriber!, link };
+}
+
+describe("confirmation links", () => {
+  it("work only once", async () => {
+    const { link } = await subscribeAndConfirm("once@example.com");
+    const browser = new FormClient(service.baseUrl);
+    const again = await browser.get(link);
+    expect(again.status).toBe(400);
+    expect(again.html).toContain("expired or was already used");
+  });
+
+  it("expire after 48 hours", async () => {
+    await subscribeJson({ email: "late@example.com", topics: ["math"] });
+    const [mail] = await service.sink.waitFor(1, "late@example.com");
+    const link = linkIn(mail!, "/confirm/");
+    service.clock.now = new Date(Date.now() + 49 * 3600_000);
+    try {
+      const browser = new FormClient(service.baseUrl);
+      expect((await browser.get(link)).status).toBe(400);
+      expect((await subscriberByEmail("late@example.com"))!.status).toBe("pending");
+    } finally {
+      service.clock.now = new Date();
+    }
+  });
+
+  it("reject a tampered token", async () => {
+    await subscribeJson({ email: "tamper@example.com", topics: ["math"] });
+    const [mail] = await service.sink.waitFor(1, "tamper@example.com");
+    const link = linkIn(mail!, "/confirm/");
+    const tampered = link.slice(0, -2) + (link.endsWith("A") ? "BB" : "AA");
+    const browser = new FormClient(service.baseUrl);
+    expect((await browser.get(tampered)).status).toBe(400);
+    const page = await browser.get(link);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.html)![1]!;
+    expect((await browser.post(new URL(tampered).pathname, { _csrf: csrf })).status).toBe(400);
+    expect((await subscriberByEmail("tamper@example.com"))!.status).toBe("pending");
+  });
+});
+
+describe("signed manage and unsubscribe links", () => {
+  it("reject tampered tokens and another purpose's token", async () => {
+    const { subscriber } = await subscribeAndConfirm("signed@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const links = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const browser = new FormClient(service.baseUrl);
+    expect((await browser.get(links.manageUrl)).status).toBe(200);
+    const manageToken = links.manageUrl.split("/").pop()!;
+    expect((await browser.get(`/unsubscribe/${manageToken}`)).status).toBe(400);
+    expect((await browser.get(`/manage/${manageToken.slice(0, -1)}x`)).status).toBe(400);
+    const other = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: "another-secret-another-secret-another" }, subscriber.id);
+    expect((await browser.get(other.manageUrl)).status).toBe(400);
+    const oneClick = await fetch(`${service.baseUrl}/unsubscribe/${manageToken}`, { method: "POST", body: new URLSearchParams({ "List-Unsubscribe": "One-Click" }) });
+    expect(oneClick.status).toBe(400);
+    expect((await subscriberByEmail("signed@example.com"))!.status).toBe("active");
+  });
+});
+
+describe("one-click unsubscribe (RFC 8058)", () => {
+  for (const encoding of ["urlencoded", "multipart"] as const) {
+    it(`unsubscribes at once on a cookieless ${encoding} POST and answers 200 without redirect`, async () => {
+      const email = `oneclick-${encoding}@example.com`;
+      const { subscriber } = await subscribeAndConfirm(email);
+      const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+      const { unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+      const body = encoding === "urlencoded" ? new URLSearchParams({ "List-Unsubscribe": "One-Click" }) : (() => {
+        const f = new FormData();
+        f.append("List-Unsubscribe", "One-Click");
+        return f;
+      })();
+      const res = await fetch(unsubscribeUrl, { method: "POST", body, redirect: "manual" });
+      expect(res.status).toBe(200);
+      expect((await subscriberByEmail(email))!.status).toBe("unsubscribed");
+    });
+  }
+
+  it("GET shows a page and does not unsubscribe", async () => {
+    const { subscriber } = await subscribeAndConfirm("getonly@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const res = await fetch(unsubscribeUrl);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("<button");
+    expect((await subscriberByEmail("getonly@example.com"))!.status).toBe("active");
+  });
+});
+
+describe("no account enumeration", () => {
+  it("answers new, pending and active addresses the same way, and mails the active owner their manage link", async () => {
+    await subscribeAndConfirm("active-enum@example.com");
+    await subscribeJson({ email: "pending-enum@example.com", topics: ["math"] });
+    await service.sink.waitFor(1, "pending-enum@example.com");
+
+    const answers = await Promise.all(
+      ["new-enum@example.com", "pending-enum@example.com", "active-enum@example.com"].map((email) => subscribeJson({ email, topics: ["agents"] })),
+    );
+    for (const answer of answers) {
+      expect(answer.status).toBe(202);
+      expect(answer.text).toBe('{"status":"pending"}');
+    }
+    expect((await service.sink.waitFor(1, "new-enum@example.com"))[0]!.subject).toMatch(/Confirm/);
+    expect((await service.sink.waitFor(2, "pending-enum@example.com"))[1]!.subject).toMatch(/Confirm/);
+    const [, notice] = await service.sink.waitFor(2, "active-enum@example.com");
+    expect(notice!.subject).toBe("Your Trending Papers Digest subscription");
+    expect(linkIn(notice!, "/manage/")).toBeTruthy();
+    // The active subscriber's topics were not changed by someone typing their address.
+    const active = await subscriberByEmail("active-enum@example.com");
+    expect(active!.topics.map((t) => t.topic.slug)).toEqual(["math"]);
+  });
+
+  it("shows no measurable timing difference between new, pending and active addresses", async () => {
+    await subscribeAndConfirm("timing-active@example.com");
+    await subscribeJson({ email: "timing-pending@example.com", topics: ["math"] });
+    const rounds = 15;
+    const times: Record<string, number[]> = { new: [], pending: [], active: [] };
+    for (let i = 0; i < rounds; i++) {
+      for (const [kind, email] of [["new", `timing-new-${i}@example.com`], ["pending", "timing-pending@example.com"], ["active", "timing-active@example.com"]] as const) {
+        const start = performance.now();
+        const res = await subscribeJson({ email, topics: ["agents"] });
+        times[kind]!.push(performance.now() - start);
+        expect(res.status).toBe(202);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const medians = Object.values(times).map(median);
+    // Emails go out after the answer; the database work differs by a query at most.
+    expect(Math.max(...medians) - Math.min(...medians)).toBeLessThan(15);
+  });
+});
+
+describe("the confirmation cap", () => {
+  it("sends at most 3 confirmation emails per address per day, with the same answer each time", async () => {
+    for (let i = 0; i < 5; i++) {
+      const res = await subscribeJson({ email: "capped@example.com", topics: ["math"] });
+      expect(res.status).toBe(202);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(service.sink.to("capped@example.com")).toHaveLength(3);
+  });
+});
+
+describe("invalid input", () => {
+  it.each([
+    [{ topics: ["math"] }, "email"],
+    [{ email: "not-an-email", topics: ["math"] }, "email"],
+    [{ email: "a@example.com", topics: ["no-such-topic"] }, "topics"],
+    [{ email: "a@example.com", topics: [] }, "topics"],
+    [{ email: "a@example.com", topics: ["math"], timezone: "Mars/Olympus" }, "timezone"],
+    [{ email: "a@example.com", topics: ["math"], sendHour: 24 }, "sendHour"],
+    [{ email: "a@example.com", topics: ["math"], maxPapers: 11 }, "maxPapers"],
+    [{ email: "a@example.com", topics: ["math"], keywords: ["   ", "!!!"] }, "keywords"],
+    [{ email: "a@example.com", topics: ["math"], keywords: ["the of"] }, "keywords"],
+    [{ email: "a@example.com", topics: ["math"], keywords: ["x".repeat(61)] }, "keywords"],
+    [{ email: "a@example.com", topics: ["math"], keywords: Array.from({ length: 11 }, (_, i) => `word${i}`) }, "keywords"],
+    [{ email: "a@example.com", topics: "math" }, "topics"],
+  ])("answers 400 naming the field for %j", async (body, field) => {
+    const res = await subscribeJson(body);
+    expect(res.status).toBe(400);
+    expect(res.json.fields.some((f: { field: string }) => f.field === field || f.field.startsWith(`${field}.`))).toBe(true);
+  });
+
+  it("answers 400 to malformed JSON, never 500", async () => {
+    const res = await postJson(`${service.baseUrl}/api/subscriptions`, "{not json");
+    expect(res.status).toBe(400);
+    expect(res.json.error).toBe("invalid_input");
+  });
+
+  it("answers 400 to a body over the size limit", async () => {
+    const res = await subscribeJson({ email: "a@example.com", topics: ["math"], pad: "x".repeat(20_000) });
+    expect(res.status).toBe(400);
+  });
+
+  it("rejects header injection in the address", async () => {
+    for (const email of ["victim@example.com\r\nBcc: other@example.com", "victim@example.com\nSubject: hi"]) {
+      const res = await subscribeJson({ email, topics: ["math"] });
+      expect(res.status).toBe(400);
+      expect(res.json.fields[0].field).toBe("email");
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(service.sink.received.filter((m) => m.to.startsWith("victim") || m.to.startsWith("other"))).toHaveLength(0);
+  });
+
+  it("keeps the form values and names the field on the HTML form", async () => {
+    const browser = new FormClient(service.baseUrl);
+    const res = await browser.submit("/", "/subscribe", { email: "bad@", topics: ["math"], keywords: "kept keyword" });
+    expect(res.status).toBe(400);
+    expect(res.html).toContain("not a valid email address");
+    expect(res.html).toContain('value="kept keyword"');
+  });
+});
+
+describe("the per-IP limit", () => {
+  it("answers 429 once an address has sent too many subscribe requests, on the API and the form", async () => {
+    const limited = await startTestService({ SUBSCRIBE_LIMIT_PER_IP: "3" });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await postJson(`${limited.baseUrl}/api/subscriptions`, { email: `ip${i}@example.com`, topics: ["math"] })).status);
+      expect(statuses).toEqual([202, 202, 202, 429]);
+      const form = await new FormClient(limited.baseUrl).submit("/", "/subscribe", { email: "ip9@example.com", topics: ["math"] });
+      expect(form.status).toBe(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it("is off with RATE_LIMIT_DISABLED=1", async () => {
+    const unlimited = await startTestService({ SUBSCRIBE_LIMIT_PER_IP: "1", RATE_LIMIT_DISABLED: "1" });
+    try {
+      for (let i = 0; i < 3; i++) expect((await postJson(`${unlimited.baseUrl}/api/subscriptions`, { email: `u${i}@example.com`, topics: ["math"] })).status).toBe(202);
+    } finally {
+      await unlimited.close();
+    }
+  });
+});
+
+describe("CSRF", () => {
+  it("rejects a form post without a token, or with another visitor's token", async () => {
+    const res = await fetch(`${service.baseUrl}/subscribe`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ email: "csrf@example.com", topics: "math" }),
+    });
+    expect(res.status).toBe(403);
+    const visitor = new FormClient(service.baseUrl);
+    const token = /name="_csrf" value="([^"]+)"/.exec((await visitor.get("/")).html)![1]!;
+    const attacker = new FormClient(service.baseUrl);
+    expect((await attacker.post("/subscribe", { _csrf: token, email: "csrf@example.com", topics: "math" })).status).toBe(403);
+    expect(await subscriberByEmail("csrf@example.com")).toBeNull();
+  });
+});
+
+describe("escaping", () => {
+  it("escapes keywords in the preference center and in emails", async () => {
+    const xss = `<script>alert("x")</script> attention`;
+    await subscribeJson({ email: "xss@example.com", topics: ["math"], keywords: [xss] });
+    const [mail] = await service.sink.waitFor(1, "xss@example.com");
+    expect(mail!.html).not.toContain("<script>");
+    expect(mail!.html).toContain("&lt;script&gt;");
+    const browser = new FormClient(service.baseUrl);
+    await browser.submit(linkIn(mail!, "/confirm/"), new URL(linkIn(mail!, "/confirm/")).pathname, {});
+    const subscriber = await subscriberByEmail("xss@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const page = await browser.get(subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber!.id).manageUrl);
+    expect(page.html).not.toContain("<script>alert");
+    expect(page.html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; attention");
+  });
+});
+
+describe("deleting all data", () => {
+  it("removes the subscriber, and their links stop working", async () => {
+    const { subscriber } = await subscribeAndConfirm("delete-me@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { manageUrl, unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const browser = new FormClient(service.baseUrl);
+    const res = await browser.submit(manageUrl, `${new URL(manageUrl).pathname}/delete`, {});
+    expect(res.html).toContain("Your data is deleted");
+    expect(await subscriberByEmail("delete-me@example.com")).toBeNull();
+    expect(await service.database.db.confirmationToken.count({ where: { subscriberId: subscriber.id } })).toBe(0);
+    expect((await browser.get(manageUrl)).status).toBe(400);
+    expect((await browser.get(unsubscribeUrl)).status).toBe(400);
+  });
+});
+
+describe("topics API", () => {
+  it("lists the 14 topics with slug, name and description", async () => {
+    const res = await fetch(`${service.baseUrl}/api/topics`);
+    const body = (await res.json()) as { topics: { slug: string; name: string; description: string }[] };
+    expect(body.topics).toHaveLength(14);
+    expect(body.topics[0]).toEqual({ slug: "reasoning", name: "Reasoning & Chain-of-Thought", description: expect.any(String) });
+  });
+});
+
+describe("security headers", () => {
+  it("sets CSP, no-sniff and frame protections on pages", async () => {
+    const res = await fetch(`${service.baseUrl}/`);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  });
+});

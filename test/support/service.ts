@@ -1,0 +1,66 @@
+// Starts the real application on a free loopback port, with its own database and an SMTP sink.
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { loadConfig, type Config } from "../../src/config.ts";
+import { createLogger } from "../../src/log.ts";
+import { loadEmailTemplates } from "../../src/mail/templates.ts";
+import { createMailer } from "../../src/mail/transport.ts";
+import { buildApp } from "../../src/service.ts";
+import { syncTopics } from "../../src/topics/topics.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+import { startSmtpSink, type SmtpSink } from "./smtp-sink.ts";
+
+export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop";
+
+export interface TestService {
+  baseUrl: string;
+  config: Config;
+  database: TestDatabase;
+  sink: SmtpSink;
+  clock: { now: Date };
+  close(): Promise<void>;
+}
+
+export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+  const database = await createTestDatabase();
+  await syncTopics(database.db);
+  const sink = await startSmtpSink();
+  const clock = { now: new Date() };
+  let server: Server | undefined;
+  // The per-IP limit is high by default (all test requests come from one address); tests of the limit lower it.
+  const baseConfig = { NODE_ENV: "test", APP_SECRET: TEST_SECRET, SMTP_URL: sink.url, LOG_LEVEL: "silent", SUBSCRIBE_LIMIT_PER_IP: "100000", ...env };
+  // Bind first to learn the port, so PUBLIC_BASE_URL in emails points at this server.
+  const { default: express } = await import("express");
+  const placeholder = express();
+  server = await new Promise<Server>((resolve) => {
+    const s = placeholder.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const config = loadConfig({ ...baseConfig, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
+  const mailer = createMailer(config, sink.url);
+  const app = buildApp({
+    config,
+    db: database.db,
+    log: createLogger(config.logLevel),
+    mailer,
+    emails: await loadEmailTemplates(),
+    appSecret: TEST_SECRET,
+    now: () => clock.now,
+  });
+  server.removeAllListeners("request");
+  server.on("request", app);
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    config,
+    database,
+    sink,
+    clock,
+    close: async () => {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => server!.close(() => resolve()));
+      mailer.close();
+      await sink.stop();
+      await database.drop();
+    },
+  };
+}
