@@ -28,7 +28,7 @@ export function devMailRouter(catcher: MailCatcher, views: Views): Router {
   // The email's own HTML, as a mail client would show it; sandboxed so its markup cannot run scripts here.
   router.get("/dev/mail/:id/html", (req, res) => {
     const message = find(req.params);
-    res.set("Content-Security-Policy", "sandbox allow-popups allow-top-navigation-by-user-activation; default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
+    res.set("Content-Security-Policy", "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation; default-src 'none'; img-src * data:; style-src 'unsafe-inline'");
     res.type("html").send(message.html || "<p>(no HTML part)</p>");
   });
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { loadConfig, type Config } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
+import { type MailCatcher, startMailCatcher } from "../../src/mail/catcher.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
 import { buildApp } from "../../src/service.ts";
@@ -17,11 +18,13 @@ export interface TestService {
   config: Config;
   database: TestDatabase;
   sink: SmtpSink;
+  /** Only with `devMail`: the development catcher behind /dev/mail, which then receives the mail instead of the sink. */
+  catcher?: MailCatcher;
   clock: { now: Date };
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean } = {}): Promise<TestService> {
   const database = await createTestDatabase();
   await syncTopics(database.db);
   const sink = await startSmtpSink();
@@ -37,7 +40,8 @@ export async function startTestService(env: Record<string, string> = {}): Promis
   });
   const port = (server.address() as AddressInfo).port;
   const config = loadConfig({ ...baseConfig, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
-  const mailer = createMailer(config, sink.url);
+  const catcher = opts.devMail ? await startMailCatcher() : undefined;
+  const mailer = createMailer(config, catcher?.url ?? sink.url);
   const app = buildApp({
     config,
     db: database.db,
@@ -45,6 +49,7 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     mailer,
     emails: await loadEmailTemplates(),
     appSecret: TEST_SECRET,
+    catcher,
     now: () => clock.now,
   });
   server.removeAllListeners("request");
@@ -54,12 +59,14 @@ export async function startTestService(env: Record<string, string> = {}): Promis
     config,
     database,
     sink,
+    catcher,
     clock,
     close: async () => {
       server?.closeAllConnections();
       await new Promise<void>((resolve) => server!.close(() => resolve()));
       mailer.close();
       await sink.stop();
+      await catcher?.stop();
       await database.drop();
     },
   };
