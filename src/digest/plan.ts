@@ -1,0 +1,65 @@
+// Who gets which papers: finds due subscribers and plans their digests in batches, set-based, in transactions.
+// The unique (subscriber, local date) row is the guarantee: several planners at once plan each digest once.
+import type { Db } from "../db/client.ts";
+import { createMatchTables, findDueSubscribers, insertDigestItems, insertDigests, listActiveSubscribers, skipEmptyDigests } from "./queries.ts";
+
+export interface PlanResult {
+  /** Digests created with papers, ready to send. */
+  planned: string[];
+  /** Digests created without any new matching paper. */
+  skipped: number;
+}
+
+export interface PlanOptions {
+  now: Date;
+  batchSize?: number;
+  /** Called after each committed batch, e.g. to enqueue its digests. */
+  onBatch?: (plannedIds: string[], skipped: number) => Promise<void> | void;
+}
+
+/** The scheduler's job: digests for subscribers whose local delivery hour has come today and who have none yet. */
+export function planDueDigests(db: Db, opts: PlanOptions): Promise<PlanResult> {
+  return planInBatches(db, opts, (limit, afterId) => findDueSubscribers(db, opts.now, limit, afterId));
+}
+
+/** `digest run`: every active subscriber's digest for `date` (or their own local today), whatever their hour. */
+export function planAllDigests(db: Db, opts: PlanOptions & { date?: string }): Promise<PlanResult> {
+  return planInBatches(db, opts, (limit, afterId) => listActiveSubscribers(db, opts.now, opts.date ?? null, limit, afterId));
+}
+
+async function planInBatches(
+  db: Db,
+  opts: PlanOptions,
+  nextBatch: (limit: number, afterId: string | null) => Promise<{ subscriberId: string; localDate: string }[]>,
+): Promise<PlanResult> {
+  const batchSize = opts.batchSize ?? 2000;
+  const result: PlanResult = { planned: [], skipped: 0 };
+  let afterId: string | null = null;
+  for (;;) {
+    const due = await nextBatch(batchSize, afterId);
+    if (due.length === 0) break;
+    afterId = due.at(-1)!.subscriberId;
+    const batch = await planBatch(db, due, opts.now);
+    result.planned.push(...batch.planned);
+    result.skipped += batch.skipped;
+    await opts.onBatch?.(batch.planned, batch.skipped);
+    if (due.length < batchSize) break;
+  }
+  return result;
+}
+
+async function planBatch(db: Db, due: { subscriberId: string; localDate: string }[], now: Date) {
+  return db.$transaction(
+    async (tx) => {
+      const created = await insertDigests(tx, due, now);
+      if (created.length === 0) return { planned: [] as string[], skipped: 0 };
+      const ids = created.map((d) => d.id);
+      await createMatchTables(tx, created.map((d) => d.subscriberId));
+      await insertDigestItems(tx, ids, now);
+      const skipped = await skipEmptyDigests(tx, ids, now);
+      const planned = await tx.digest.findMany({ where: { id: { in: ids }, status: "planned" }, select: { id: true } });
+      return { planned: planned.map((d) => d.id), skipped };
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+}

@@ -1,0 +1,113 @@
+// Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
+// Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
+import type { Prisma } from "../generated/prisma/client.ts";
+import { RANKING } from "../topics/ranking.ts";
+
+type Tx = Prisma.TransactionClient;
+
+/** Every (topic, paper) match with its relevance, computed once per planning transaction. */
+export async function createMatchTables(tx: Tx, subscriberIds: string[]) {
+  const weights = `{${RANKING.weights.join(",")}}`;
+  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS topic_matches, keyword_matches`);
+  await tx.$executeRaw`
+    CREATE TEMP TABLE topic_matches ON COMMIT DROP AS
+    SELECT t.id AS topic_id, t.name AS topic_name, p.id AS paper_id, ts_rank(${weights}::float4[], p.search_vector, t.query::tsquery) AS relevance
+    FROM topics t JOIN papers p ON p.search_vector @@ t.query::tsquery`;
+  // Keywords: each distinct keyword of the batch is matched once, however many readers share it.
+  await tx.$executeRaw`
+    CREATE TEMP TABLE keyword_matches ON COMMIT DROP AS
+    SELECT k.keyword, p.id AS paper_id, ${RANKING.keywordBoost}::float8 * ts_rank(${weights}::float4[], p.search_vector, k.query) AS relevance
+    FROM (SELECT keyword, websearch_to_tsquery('english', keyword) AS query
+          FROM (SELECT DISTINCT unnest(keywords) AS keyword FROM subscribers WHERE id = ANY(${subscriberIds}::uuid[])) d) k
+    JOIN papers p ON p.search_vector @@ k.query
+    WHERE k.query::text <> ''`;
+  await tx.$executeRawUnsafe(`CREATE INDEX ON topic_matches (topic_id)`);
+  await tx.$executeRawUnsafe(`CREATE INDEX ON keyword_matches (keyword)`);
+}
+
+/** Creates the digest rows that do not exist yet (unique per subscriber and local date); returns the new ones. */
+export async function insertDigests(tx: Tx, due: { subscriberId: string; localDate: string }[], now: Date) {
+  return tx.$queryRaw<{ id: string; subscriberId: string }[]>`
+    INSERT INTO digests (id, subscriber_id, local_date, status, planned_at, updated_at)
+    SELECT gen_random_uuid(), d.subscriber_id, d.local_date, 'planned', ${now}, ${now}
+    FROM unnest(${due.map((d) => d.subscriberId)}::uuid[], ${due.map((d) => d.localDate)}::date[]) AS d(subscriber_id, local_date)
+    JOIN subscribers s ON s.id = d.subscriber_id
+    WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
+    ON CONFLICT (subscriber_id, local_date) DO NOTHING
+    RETURNING id, subscriber_id AS "subscriberId"`;
+}
+
+/** Picks each new digest's papers: best score first, never a paper the subscriber was sent before. */
+export async function insertDigestItems(tx: Tx, digestIds: string[], now: Date) {
+  return tx.$executeRaw`
+    WITH digest AS (
+      SELECT d.id, d.subscriber_id, s.max_papers, s.keywords
+      FROM digests d JOIN subscribers s ON s.id = d.subscriber_id
+      WHERE d.id = ANY(${digestIds}::uuid[])
+    ),
+    candidate AS (
+      SELECT d.id AS digest_id, d.subscriber_id, m.paper_id, m.relevance, m.topic_name AS topic, NULL::text AS keyword
+      FROM digest d JOIN subscriber_topics st ON st.subscriber_id = d.subscriber_id JOIN topic_matches m ON m.topic_id = st.topic_id
+      UNION ALL
+      SELECT d.id, d.subscriber_id, km.paper_id, km.relevance, NULL, km.keyword
+      FROM digest d CROSS JOIN LATERAL unnest(d.keywords) AS kw(keyword) JOIN keyword_matches km ON km.keyword = kw.keyword
+    ),
+    scored AS (
+      SELECT c.digest_id, c.subscriber_id, c.paper_id, sum(c.relevance) AS relevance,
+             coalesce(array_agg(DISTINCT c.topic) FILTER (WHERE c.topic IS NOT NULL), '{}') AS topics,
+             coalesce(array_agg(DISTINCT c.keyword) FILTER (WHERE c.keyword IS NOT NULL), '{}') AS keywords
+      FROM candidate c
+      WHERE NOT EXISTS (SELECT 1 FROM digest_items di WHERE di.subscriber_id = c.subscriber_id AND di.paper_id = c.paper_id)
+      GROUP BY c.digest_id, c.subscriber_id, c.paper_id
+    ),
+    ranked AS (
+      SELECT sc.*, sc.relevance
+               * power(0.5, greatest(0, extract(epoch FROM (${now}::timestamptz - p.first_seen_at)) / 86400.0) / ${RANKING.freshnessHalfLifeDays})
+               / (1 + (p.rank - 1) / ${RANKING.rankScale}::float8) AS score,
+             row_number() OVER (
+               PARTITION BY sc.digest_id
+               ORDER BY sc.relevance
+                 * power(0.5, greatest(0, extract(epoch FROM (${now}::timestamptz - p.first_seen_at)) / 86400.0) / ${RANKING.freshnessHalfLifeDays})
+                 / (1 + (p.rank - 1) / ${RANKING.rankScale}::float8) DESC,
+                 p.first_seen_at DESC, p.rank, p.id) AS position
+      FROM scored sc JOIN papers p ON p.id = sc.paper_id
+    )
+    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords)
+    SELECT r.digest_id, r.subscriber_id, r.paper_id, r.position, r.score, r.topics, r.keywords
+    FROM ranked r JOIN digest d ON d.id = r.digest_id
+    WHERE r.position <= d.max_papers
+    ON CONFLICT DO NOTHING`;
+}
+
+/** A digest with no new matching paper is recorded as skipped, not sent empty. */
+export async function skipEmptyDigests(tx: Tx, digestIds: string[], now: Date) {
+  return tx.$executeRaw`
+    UPDATE digests d SET status = 'skipped', last_error = 'no new matching papers', updated_at = ${now}
+    WHERE d.id = ANY(${digestIds}::uuid[]) AND NOT EXISTS (SELECT 1 FROM digest_items i WHERE i.digest_id = d.id)`;
+}
+
+/**
+ * Active subscribers whose delivery hour has come on their local date and who have no digest for it.
+ * Local date and hour come from each subscriber's IANA time zone, inside PostgreSQL.
+ */
+export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, limit: number, afterId: string | null) {
+  return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
+    SELECT s.id AS "subscriberId", to_char((${now}::timestamptz AT TIME ZONE s.timezone)::date, 'YYYY-MM-DD') AS "localDate"
+    FROM subscribers s
+    WHERE s.status = 'active'
+      AND extract(hour FROM ${now}::timestamptz AT TIME ZONE s.timezone) >= s.send_hour
+      AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = (${now}::timestamptz AT TIME ZONE s.timezone)::date)
+      AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
+    ORDER BY s.id
+    LIMIT ${limit}`;
+}
+
+/** Every active subscriber, with the given date or their own local date (for `digest run`). */
+export async function listActiveSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, date: string | null, limit: number, afterId: string | null) {
+  return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
+    SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char((${now}::timestamptz AT TIME ZONE s.timezone)::date, 'YYYY-MM-DD')) AS "localDate"
+    FROM subscribers s
+    WHERE s.status = 'active' AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
+    ORDER BY s.id
+    LIMIT ${limit}`;
+}
