@@ -46,13 +46,16 @@ const envSchema = z.object({
   DKIM_DOMAIN: optionalString,
   DKIM_SELECTOR: optionalString,
   DKIM_PRIVATE_KEY: optionalString,
-  DEV_MAIL_PORT: portNumber(0),
+  DEV_MAIL_PORT: portNumber(1025),
   RATE_LIMIT_DISABLED: flag,
   SUBSCRIBE_LIMIT_PER_IP: z.coerce.number().int().min(1).default(20),
   SUBSCRIBE_LIMIT_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
   CONFIRMATION_EMAILS_PER_DAY: z.coerce.number().int().min(1).default(3),
   DIGEST_CRON: cron("*/15 * * * *"),
-  DIGEST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
+  DIGEST_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(10),
+  DIGEST_SEND_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
+  DIGEST_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
+  DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
@@ -114,6 +117,10 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     digest: {
       cron: e.DIGEST_CRON,
       workerConcurrency: e.DIGEST_WORKER_CONCURRENCY,
+      /** How long a claimed digest belongs to its worker; after that (a killed worker) another may send it. */
+      sendLeaseSeconds: e.DIGEST_SEND_LEASE_SECONDS,
+      retryDelaySeconds: e.DIGEST_RETRY_DELAY_SECONDS,
+      maxAttempts: e.DIGEST_MAX_ATTEMPTS,
     },
     logLevel: e.LOG_LEVEL,
   });

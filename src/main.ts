@@ -1,6 +1,8 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, corpus, web server, scheduled jobs.
 import type { Server } from "node:http";
 import { scheduleCorpusRescan, rescanCorpus } from "../jobs/corpus-rescan.ts";
+import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
+import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { createLogger } from "./log.ts";
@@ -31,7 +33,11 @@ async function main() {
   const { mailer, catcher } = await openMailer(config, log);
 
   await rescanCorpus(config, db, log);
-  const tasks = [scheduleCorpusRescan(config, db, log)];
+  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
+  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds };
+  // Catch up at start: digests due while the service was down go out now, not tomorrow.
+  await runDigestTick(tickDeps).catch((err) => log.error("digest tick failed", err));
+  const tasks = [scheduleCorpusRescan(config, db, log), scheduleDigests(config.digest.cron, tickDeps)];
 
   const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });
   const server: Server = await new Promise((resolve) => {
@@ -46,6 +52,7 @@ async function main() {
     log.info(`${signal}: stopping`);
     for (const task of tasks) await task.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await digests.stop(); // finishes in-flight sends, releases nothing half-done
     mailer.close();
     await catcher?.stop();
     await database.close();

@@ -11,6 +11,7 @@ import { apiRouter } from "./web/api.ts";
 import { createApp } from "./web/app.ts";
 import { createCsrf } from "./web/csrf.ts";
 import { devMailRouter } from "./web/dev-mail.ts";
+import { digestPagesRouter } from "./web/digests.ts";
 import { subscribeRateLimit } from "./web/limits.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
 
@@ -51,6 +52,7 @@ export function buildApp(parts: ServiceParts): Express {
     routers: (views) => [
       apiRouter(deps, subscribeLimit),
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit),
+      digestPagesRouter(parts.db, parts.appSecret, views),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],
   });

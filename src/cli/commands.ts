@@ -1,9 +1,15 @@
 import type { Command } from "./command.ts";
+import { digestCommand } from "./digest.ts";
 import { ingestCommand } from "./ingest.ts";
 import { migrateCommand, newMigrationCommand } from "./migrate.ts";
+import { statsCommand } from "./stats.ts";
+import { workerCommand } from "./worker.ts";
 
 export const commands: Record<string, Command> = {
   ingest: ingestCommand,
+  digest: digestCommand,
+  stats: statsCommand,
+  worker: workerCommand,
   migrate: migrateCommand,
   "migration:new": newMigrationCommand,
 };

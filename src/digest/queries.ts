@@ -11,7 +11,7 @@ export async function createMatchTables(tx: Tx, subscriberIds: string[]) {
   await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS topic_matches, keyword_matches`);
   await tx.$executeRaw`
     CREATE TEMP TABLE topic_matches ON COMMIT DROP AS
-    SELECT t.id AS topic_id, t.name AS topic_name, p.id AS paper_id, ts_rank(${weights}::float4[], p.search_vector, t.query::tsquery) AS relevance
+    SELECT t.id AS topic_id, t.slug AS topic_slug, p.id AS paper_id, ts_rank(${weights}::float4[], p.search_vector, t.query::tsquery) AS relevance
     FROM topics t JOIN papers p ON p.search_vector @@ t.query::tsquery`;
   // Keywords: each distinct keyword of the batch is matched once, however many readers share it.
   await tx.$executeRaw`
@@ -46,7 +46,7 @@ export async function insertDigestItems(tx: Tx, digestIds: string[], now: Date) 
       WHERE d.id = ANY(${digestIds}::uuid[])
     ),
     candidate AS (
-      SELECT d.id AS digest_id, d.subscriber_id, m.paper_id, m.relevance, m.topic_name AS topic, NULL::text AS keyword
+      SELECT d.id AS digest_id, d.subscriber_id, m.paper_id, m.relevance, m.topic_slug AS topic, NULL::text AS keyword
       FROM digest d JOIN subscriber_topics st ON st.subscriber_id = d.subscriber_id JOIN topic_matches m ON m.topic_id = st.topic_id
       UNION ALL
       SELECT d.id, d.subscriber_id, km.paper_id, km.relevance, NULL, km.keyword

@@ -26,7 +26,8 @@ export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR): Promise<Ema
     if (!file.endsWith(".mjml") || file.startsWith("_")) continue;
     const name = file.slice(0, -".mjml".length);
     const filePath = path.join(dir, file);
-    const result = await mjml2html(fs.readFileSync(filePath, "utf8"), { filePath, validationLevel: "strict", keepComments: false });
+    // MJML 5 ignores mj-include unless allowed; allow it inside the templates folder only.
+    const result = await mjml2html(fs.readFileSync(filePath, "utf8"), { filePath, validationLevel: "strict", keepComments: false, ignoreIncludes: false, includePath: dir });
     if (result.errors.length) throw new Error(`${file}: ${result.errors.map((e) => e.formattedMessage).join("; ")}`);
     const textFile = path.join(dir, `${name}.txt.hbs`);
     if (!fs.existsSync(textFile)) throw new Error(`${file} has no plain-text twin ${name}.txt.hbs`);

@@ -20,7 +20,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "math",
     name: "Mathematical Reasoning",
     description: "Math word problems, competition math, theorem proving.",
-    any: ['"mathematical reasoning"', '"math reasoning"', '"math word problem"', "GSM8K", '"theorem proving"', '"competition math"', '"math problem"', "MATH benchmark"],
+    any: ['"mathematical reasoning" MATH', '"mathematical reasoning" GSM8K', '"mathematical reasoning problems"', '"mathematical reasoning abilities"', '"mathematical reasoning skills"', '"mathematical reasoning capabilities"', '"mathematical problem"', '"math word problem"', 'mathematical "problem solving"', '"theorem proving"', '"theorem prover"', '"math olympiad"', '"mathematical olympiad"', '"competition math"', '"competition mathematics"'],
   },
   {
     slug: "agents",
@@ -32,13 +32,13 @@ export const TOPICS: TopicDefinition[] = [
     slug: "reinforcement-learning",
     name: "Reinforcement Learning",
     description: "RL algorithms and RL-based training: RLHF, policy optimization, deep RL.",
-    any: ['"reinforcement learning"', "RLHF", '"policy optimization"', "PPO", "GRPO", '"policy gradient"', '"deep RL"'],
+    any: ['"reinforcement learning"', 'RL', 'RLHF', '"policy optimization"', 'PPO', 'GRPO', '"policy gradient"', '"actor-critic"', '"Q-learning"'],
   },
   {
     slug: "reward-models",
     name: "Reward Models & Process Supervision",
     description: "Reward models, process reward models, step-level verifiers and judges.",
-    any: ['"reward model"', '"process reward"', "PRM", '"process supervision"', "verifier", '"LLM-as-a-judge"', '"generative judge"'],
+    any: ['"reward model"', '"process reward"', 'PRM', '"process supervision"', '"process-supervised"', '"outcome reward"', '"process feedback"', '"step-level verifier"', '"self-verification"', '"LLM-as-a-judge"', '"generative judge"'],
   },
   {
     slug: "continual-learning",

@@ -11,6 +11,8 @@ declare module "mjml" {
     validationLevel?: "strict" | "soft" | "skip";
     keepComments?: boolean;
     minify?: boolean;
+    ignoreIncludes?: boolean;
+    includePath?: string | string[];
   }
   export default function mjml2html(input: string, options?: MjmlOptions): Promise<{ html: string; errors: MjmlError[] }>;
 }

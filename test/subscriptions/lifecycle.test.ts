@@ -33,6 +33,7 @@ describe("the whole happy path through the pages", () => {
     const [mail] = await service.sink.waitFor(1, "Reader@example.org");
     expect(mail!.subject).toMatch(/Confirm/);
     expect(mail!.text).toContain("Reasoning & Chain-of-Thought");
+    expect(mail!.html).toContain("Trending Papers Digest, 1 Example Street"); // postal address in the footer
     const confirmLink = linkIn(mail!, "/confirm/");
     expect(mail!.text).toContain(confirmLink);
 

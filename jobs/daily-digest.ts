@@ -1,0 +1,37 @@
+// The scheduler tick: only finds due work. Plans the digests whose hour has come, queues them, and re-queues any
+// that a crashed worker left behind. Safe with several app instances (unique digest per subscriber and day).
+import type PgBoss from "pg-boss";
+import cron from "node-cron";
+import type { Db } from "../src/db/client.ts";
+import { planDueDigests } from "../src/digest/plan.ts";
+import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import type { Logger } from "../src/log.ts";
+
+export interface TickDeps {
+  db: Db;
+  boss: PgBoss;
+  log: Logger;
+  leaseSeconds: number;
+  now?: () => Date;
+}
+
+export async function runDigestTick(deps: TickDeps) {
+  const now = deps.now?.() ?? new Date();
+  const plan = await planDueDigests(deps.db, { now, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
+  if (plan.planned.length || plan.skipped || requeued) {
+    deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
+  }
+  return { planned: plan.planned.length, skipped: plan.skipped, requeued };
+}
+
+export function scheduleDigests(cronExpression: string, deps: TickDeps) {
+  return cron.schedule(
+    cronExpression,
+    () =>
+      runDigestTick(deps).catch((err) => {
+        deps.log.error("digest tick failed", err);
+      }),
+    { name: "daily-digest", noOverlap: true },
+  );
+}

@@ -1,0 +1,57 @@
+// The durable send queue in PostgreSQL (pg-boss). A job carries only a digest id; the digest row holds the truth.
+import PgBoss from "pg-boss";
+import type { Db } from "../db/client.ts";
+import type { Logger } from "../log.ts";
+
+export const DIGEST_QUEUE = "digest-send";
+
+export interface QueueSettings {
+  retryDelaySeconds: number;
+  maxAttempts: number;
+  leaseSeconds: number;
+}
+
+export async function startQueue(connectionString: string, settings: QueueSettings, log: Logger): Promise<PgBoss> {
+  const boss = new PgBoss({
+    connectionString,
+    max: 4,
+    schedule: false, // node-cron schedules; pg-boss only queues
+    supervise: true,
+    // Expired jobs (a killed worker's) are found by maintenance: keep it frequent, it is a cheap query.
+    maintenanceIntervalSeconds: Math.max(1, Math.min(60, settings.leaseSeconds)),
+    retentionDays: 7,
+    deleteAfterDays: 7,
+  });
+  boss.on("error", (err) => log.error("queue", err));
+  await boss.start();
+  const options = {
+    retryLimit: settings.maxAttempts,
+    retryDelay: settings.retryDelaySeconds,
+    retryBackoff: true,
+    expireInSeconds: settings.leaseSeconds,
+  };
+  await boss.createQueue(DIGEST_QUEUE, { name: DIGEST_QUEUE, ...options });
+  await boss.updateQueue(DIGEST_QUEUE, { name: DIGEST_QUEUE, ...options });
+  return boss;
+}
+
+export async function enqueueDigests(boss: PgBoss, digestIds: string[]) {
+  for (let i = 0; i < digestIds.length; i += 1000) {
+    await boss.insert(digestIds.slice(i, i + 1000).map((digestId) => ({ name: DIGEST_QUEUE, data: { digestId } })));
+  }
+}
+
+/**
+ * Digests nobody is working on: planned but untouched for a lease (their job was lost or is far in the future),
+ * or claimed by a worker whose lease ran out (killed mid-send). Queued again; a duplicate job is harmless because
+ * sending starts with a conditional claim.
+ */
+export async function requeueStalledDigests(db: Db, boss: PgBoss, now: Date, leaseSeconds: number): Promise<number> {
+  const staleBefore = new Date(now.getTime() - leaseSeconds * 1000);
+  const stalled = await db.digest.findMany({
+    where: { OR: [{ status: "planned", updatedAt: { lt: staleBefore } }, { status: "sending", claimedAt: { lt: staleBefore } }] },
+    select: { id: true },
+  });
+  await enqueueDigests(boss, stalled.map((d) => d.id));
+  return stalled.length;
+}

@@ -1,0 +1,94 @@
+// Pure: a planned digest's data -> subject, HTML and text. The MJML was compiled once at start (mail/templates.ts);
+// here each recipient costs one Handlebars fill, which escapes everything a paper or a reader typed.
+import { leadSentences } from "../corpus/text.ts";
+import type { EmailTemplates, RenderedEmail } from "../mail/templates.ts";
+import { TOPICS } from "../topics/catalog.ts";
+
+export interface DigestContent {
+  localDate: Date;
+  email: string;
+  confirmedAt: Date | null;
+  papers: {
+    id: number;
+    displayTitle: string;
+    abstract: string;
+    codeUrl: string | null;
+    matchedTopics: string[];
+    matchedKeywords: string[];
+  }[];
+}
+
+export interface DigestLinks {
+  baseUrl: string;
+  viewInBrowserUrl: string;
+  manageUrl: string;
+  unsubscribeUrl: string;
+  postalAddress: string;
+}
+
+export interface RenderedDigest extends RenderedEmail {
+  subject: string;
+}
+
+const TOPIC_BY_SLUG = new Map(TOPICS.map((t) => [t.slug, t]));
+/** Short topic names for subject lines, where space is scarce. */
+const SUBJECT_NAMES: Record<string, string> = {
+  reasoning: "Reasoning",
+  math: "Math",
+  agents: "Agents",
+  "reinforcement-learning": "RL",
+  "reward-models": "Reward Models",
+  "continual-learning": "Continual Learning",
+  distillation: "Distillation",
+  "pretraining-data": "Pre-training Data",
+  "instruction-tuning": "Alignment",
+  diffusion: "Diffusion",
+  multimodal: "Multimodal",
+  "meta-learning": "Meta-Learning",
+  efficiency: "Efficiency",
+  surveys: "Surveys",
+};
+
+export function renderDigest(templates: EmailTemplates, content: DigestContent, links: DigestLinks): RenderedDigest {
+  const subject = digestSubject(content);
+  const count = content.papers.length;
+  const data = {
+    subject,
+    preview: content.papers.map((p) => p.displayTitle).join(" · ").slice(0, 140),
+    heading: `${count} new paper${count === 1 ? "" : "s"} for you`,
+    dateLong: content.localDate.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }),
+    papers: content.papers.map((paper, index) => ({
+      position: index + 1,
+      title: paper.displayTitle,
+      lead: leadSentences(paper.abstract, 3, 480),
+      why: whyMatched(paper),
+      codeUrl: paper.codeUrl,
+      paperUrl: `${links.baseUrl}/papers/${paper.id}`,
+    })),
+    viewInBrowserUrl: links.viewInBrowserUrl,
+    manageUrl: links.manageUrl,
+    unsubscribeUrl: links.unsubscribeUrl,
+    footerReason: `You get this email because ${content.email} subscribed to Trending Papers Digest${content.confirmedAt ? ` and confirmed on ${content.confirmedAt.toISOString().slice(0, 10)}` : ""}.`,
+    postalAddress: links.postalAddress,
+  };
+  return { subject, ...templates.render("digest", data) };
+}
+
+/** "5 new papers: Reasoning, Agents — Tue 24 Nov": the count and the two topics most papers matched. */
+export function digestSubject(content: { localDate: Date; papers: Pick<DigestContent["papers"][number], "matchedTopics" | "matchedKeywords">[] }): string {
+  const counts = new Map<string, number>();
+  for (const paper of content.papers) {
+    const names = [...paper.matchedTopics.map((slug) => SUBJECT_NAMES[slug] ?? slug), ...paper.matchedKeywords.map((k) => `“${k}”`)];
+    for (const name of names) counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([name]) => name);
+  const n = content.papers.length;
+  const day = content.localDate.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }).replace(",", "");
+  return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
+}
+
+function whyMatched(paper: DigestContent["papers"][number]): string {
+  const topics = paper.matchedTopics.map((slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);
+  const keywords = paper.matchedKeywords.map((k) => `your keyword “${k}”`);
+  return [...topics, ...keywords].join(", ");
+}

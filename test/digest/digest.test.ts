@@ -1,0 +1,188 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runDigestTick } from "../../jobs/daily-digest.ts";
+import { planAllDigests, planDueDigests } from "../../src/digest/plan.ts";
+import { syncTopics } from "../../src/topics/topics.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { abstractAbout, addSubscriber, BASE_URL, eventually, ingestPapers, startPipeline } from "../support/digest.ts";
+import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
+
+let database: TestDatabase;
+let sink: SmtpSink;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await syncTopics(database.db);
+  sink = await startSmtpSink();
+  await ingestPapers(
+    database.db,
+    Array.from({ length: 12 }, (_, i) => ({ title: `Continual Learning Without Catastrophic Forgetting, Part ${i + 1}`, abstract: abstractAbout("continual learning and catastrophic forgetting", i) })),
+  );
+});
+afterAll(async () => {
+  await sink?.stop();
+  await database?.drop();
+});
+beforeEach(async () => {
+  sink.clear();
+  sink.failWith = undefined;
+  await database.db.digest.deleteMany();
+  await database.db.subscriber.deleteMany();
+  await database.db.suppression.deleteMany();
+});
+
+describe("scheduling across time zones", () => {
+  it("plans Tokyo's digest for its local tomorrow and Los Angeles' for its local today, each at its own hour", async () => {
+    const { db } = database;
+    const tokyo = await addSubscriber(db, "tokyo@example.com", { topics: ["continual-learning"], timezone: "Asia/Tokyo", sendHour: 8 });
+    const la = await addSubscriber(db, "la@example.com", { topics: ["continual-learning"], timezone: "America/Los_Angeles", sendHour: 8 });
+
+    // 22:00 UTC: Tokyo 07:00 on the 25th (not yet), LA 14:00 on the 24th (due).
+    await planDueDigests(db, { now: new Date("2026-11-24T22:00:00Z") });
+    expect((await db.digest.findMany({ where: { subscriberId: tokyo.id } })).length).toBe(0);
+    const laDigests = await db.digest.findMany({ where: { subscriberId: la.id } });
+    expect(laDigests.map((d) => d.localDate.toISOString().slice(0, 10))).toEqual(["2026-11-24"]);
+
+    // 23:30 UTC: Tokyo 08:30 on the 25th (due); LA already has today's.
+    await planDueDigests(db, { now: new Date("2026-11-24T23:30:00Z") });
+    const tokyoDigests = await db.digest.findMany({ where: { subscriberId: tokyo.id } });
+    expect(tokyoDigests.map((d) => d.localDate.toISOString().slice(0, 10))).toEqual(["2026-11-25"]);
+    expect(await db.digest.count({ where: { subscriberId: la.id } })).toBe(1);
+  });
+
+  it("catches up a digest whose hour passed while the service was down, and never plans paused, unsubscribed, bounced or suppressed readers", async () => {
+    const { db } = database;
+    await addSubscriber(db, "late@example.com", { topics: ["continual-learning"], sendHour: 6 });
+    for (const status of ["paused", "unsubscribed", "bounced", "pending"] as const) await addSubscriber(db, `${status}@example.com`, { topics: ["continual-learning"], status });
+    await addSubscriber(db, "suppressed@example.com", { topics: ["continual-learning"] });
+    await db.suppression.create({ data: { email: "suppressed@example.com", reason: "complained" } });
+    await planDueDigests(db, { now: new Date("2026-11-24T21:00:00Z") }); // 15 hours after 06:00
+    const planned = await db.digest.findMany({ include: { subscriber: true } });
+    expect(planned.map((d) => d.subscriber.email)).toEqual(["late@example.com"]);
+  });
+});
+
+describe("selection", () => {
+  it("never repeats a paper over several days until the matching papers run out, then records skipped", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "reader@example.com", { topics: ["continual-learning"], maxPapers: 5 });
+    for (const day of ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]) await planAllDigests(db, { now: new Date(`${day}T12:00:00Z`), date: day });
+    const digests = await db.digest.findMany({ where: { subscriberId: reader.id }, orderBy: { localDate: "asc" }, include: { items: true } });
+    expect(digests.map((d) => [d.status, d.items.length])).toEqual([
+      ["planned", 5],
+      ["planned", 5],
+      ["planned", 2],
+      ["skipped", 0],
+    ]);
+    const papers = digests.flatMap((d) => d.items.map((i) => i.paperId));
+    expect(new Set(papers).size).toBe(12);
+  });
+
+  it("matches a reader's own keywords as full-text queries and says why", async () => {
+    const { db } = database;
+    await ingestPapers(db, [{ title: "Faster Decoding for Language Models", abstract: abstractAbout("speculative decoding with draft models") }], new Date("2026-01-02T00:00:00Z"));
+    const reader = await addSubscriber(db, "keywords@example.com", { keywords: ["speculative decoding"] });
+    await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" });
+    const items = await db.digestItem.findMany({ where: { subscriberId: reader.id }, include: { paper: true } });
+    expect(items.map((i) => [i.paper.displayTitle, i.matchedKeywords])).toEqual([["Faster Decoding for Language Models", ["speculative decoding"]]]);
+  });
+});
+
+describe("sending", () => {
+  let pipeline: Awaited<ReturnType<typeof startPipeline>> | undefined;
+  afterEach(async () => {
+    await pipeline?.stop();
+    pipeline = undefined;
+  });
+
+  it("sends one email with list headers, links and escaped content; running the tick again sends nothing", async () => {
+    const { db } = database;
+    await ingestPapers(db, [{ title: "<script>alert(1)</script> Continual Learning Attack", abstract: abstractAbout("continual learning <b>bold</b>") }], new Date("2026-06-01T00:00:00Z"));
+    await addSubscriber(db, "one@example.com", { topics: ["continual-learning"], maxPapers: 3 });
+    pipeline = await startPipeline(db, database.url, sink.url);
+    const now = new Date("2026-11-24T12:00:00Z");
+    await runDigestTick({ ...pipeline.tickDeps, now: () => now });
+    const [mail] = await sink.waitFor(1, "one@example.com");
+    expect(mail!.subject).toBe("3 new papers: Continual Learning — Tue 24 Nov");
+    const headers = mail!.raw.slice(0, mail!.raw.indexOf("\r\n\r\n")).replace(/\r\n[ \t]+/g, " "); // unfold
+    expect(headers).toMatch(/^List-Unsubscribe:\s+<https:\/\/digest\.example\.test\/unsubscribe\/[\w-]+\.[\w-]+>$/m);
+    expect(headers).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+    expect(headers).toMatch(/^List-Id: Trending Papers Digest <digest\.digest\.example\.test>$/im);
+    expect(mail!.html).not.toContain("<script>alert(1)</script>");
+    expect(mail!.html).toContain("&lt;script&gt;alert(1)&lt;/script&gt; Continual Learning Attack");
+    expect(mail!.html).not.toContain("<b>bold</b>");
+    expect(mail!.html).toContain(`${BASE_URL}/manage/`);
+    expect(mail!.html).toContain(`${BASE_URL}/digests/`);
+    expect(mail!.html).toContain("Why you got this: Continual &amp; Lifelong Learning");
+    expect(mail!.text).toContain("<script>alert(1)</script> Continual Learning Attack"); // plain text is not HTML
+    expect(mail!.text).toContain("Unsubscribe: https://digest.example.test/unsubscribe/");
+    expect(mail!.html).toContain("Trending Papers Digest, 1 Example Street");
+
+    const digest = await db.digest.findFirstOrThrow({ where: { subscriber: { email: "one@example.com" } } });
+    await eventually(async () => (await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).status === "sent");
+    expect((await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).messageId).toBe(`<digest-${digest.id}@digest.example.test>`);
+
+    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T18:00:00Z") });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(sink.to("one@example.com")).toHaveLength(1);
+  });
+
+  it("sends nothing to a reader who unsubscribed after the digest was planned", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "gone@example.com", { topics: ["continual-learning"] });
+    await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" });
+    await db.subscriber.update({ where: { id: reader.id }, data: { status: "unsubscribed" } });
+    pipeline = await startPipeline(db, database.url, sink.url);
+    const { enqueueDigests } = await import("../../src/digest/queue.ts");
+    const digest = await db.digest.findFirstOrThrow({ where: { subscriberId: reader.id } });
+    await enqueueDigests(pipeline.boss, [digest.id]);
+    await eventually(async () => (await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).status === "skipped");
+    expect(sink.to("gone@example.com")).toHaveLength(0);
+  });
+
+  it("retries a temporary 4xx failure with backoff until it is delivered", async () => {
+    const { db } = database;
+    await addSubscriber(db, "flaky@example.com", { topics: ["continual-learning"] });
+    let refusals = 2;
+    sink.failWith = (to) => (to === "flaky@example.com" && refusals-- > 0 ? { code: 421, message: "try again later" } : undefined);
+    pipeline = await startPipeline(db, database.url, sink.url);
+    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await sink.waitFor(1, "flaky@example.com", 20_000);
+    const digest = await db.digest.findFirstOrThrow({ where: { subscriber: { email: "flaky@example.com" } } });
+    await eventually(async () => (await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).status === "sent");
+    expect((await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).attempts).toBe(3);
+    expect(sink.to("flaky@example.com")).toHaveLength(1);
+  }, 30_000);
+
+  it("marks a 5xx address bounced and suppressed, and never retries it", async () => {
+    const { db } = database;
+    await addSubscriber(db, "nobody@example.com", { topics: ["continual-learning"] });
+    let attempts = 0;
+    sink.failWith = (to) => (to === "nobody@example.com" ? (attempts++, { code: 550, message: "no such user" }) : undefined);
+    pipeline = await startPipeline(db, database.url, sink.url);
+    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await eventually(async () => (await db.digest.findFirst({ where: { subscriber: { email: "nobody@example.com" } } }))?.status === "failed");
+    await new Promise((r) => setTimeout(r, 2500)); // longer than the retry delay
+    expect(attempts).toBe(1);
+    const subscriber = await db.subscriber.findUniqueOrThrow({ where: { email: "nobody@example.com" } });
+    expect(subscriber.status).toBe("bounced");
+    expect(await db.suppression.findUnique({ where: { email: "nobody@example.com" } })).toMatchObject({ reason: "bounced" });
+    expect((await db.digest.findFirstOrThrow({ where: { subscriberId: subscriber.id } })).lastError).toMatch(/550/);
+  });
+
+  it("sends once when two schedulers and two workers run at the same time", async () => {
+    const { db } = database;
+    for (let i = 0; i < 20; i++) await addSubscriber(db, `twice${i}@example.com`, { topics: ["continual-learning"] });
+    pipeline = await startPipeline(db, database.url, sink.url);
+    const second = await startPipeline(db, database.url, sink.url);
+    try {
+      const now = () => new Date("2026-11-24T12:00:00Z");
+      const [a, b] = await Promise.all([runDigestTick({ ...pipeline.tickDeps, now }), runDigestTick({ ...second.tickDeps, now })]);
+      expect(a.planned + b.planned).toBe(20);
+      await sink.waitFor(20);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(sink.received).toHaveLength(20);
+      expect(new Set(sink.received.map((m) => m.to)).size).toBe(20);
+    } finally {
+      await second.stop();
+    }
+  });
+});
