@@ -52,20 +52,40 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
         else if (o === "retry") outcomes.retrying += 1;
       },
     });
-    const plan = await planAllDigests(db, { now: new Date(), date, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
+    const startedAt = new Date();
+    const plan = await planAllDigests(db, { now: startedAt, date, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
     console.log(`planned ${plan.planned.length} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
-    if (plan.planned.length) {
-      const progress = createProgress("sending", plan.planned.length);
-      // Wait until every digest of this run is finished (sent, skipped or failed) — retries included.
-      for (;;) {
-        const open = await db.digest.count({ where: { id: { in: plan.planned }, status: { in: ["planned", "sending"] } } });
-        progress.update(plan.planned.length - open, `sent ${outcomes.sent}, retrying ${outcomes.retrying}`);
+    // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died).
+    const plannedNow = new Set(plan.planned);
+    const leftover = (await db.digest.findMany({ where: { status: { in: ["planned", "sending"] } }, select: { id: true } })).map((d) => d.id).filter((id) => !plannedNow.has(id));
+    if (leftover.length) {
+      console.log(`resuming ${leftover.length} unfinished digest(s) from an earlier run`);
+      await enqueueDigests(runtime.boss, leftover);
+    }
+    const total = plan.planned.length + leftover.length;
+    let interrupted = false;
+    const interrupt = () => {
+      interrupted = true;
+    };
+    process.once("SIGTERM", interrupt);
+    process.once("SIGINT", interrupt);
+    if (total) {
+      const progress = createProgress("sending", total);
+      // Wait until no digest is open (sent, skipped or failed) — retries included.
+      while (!interrupted) {
+        const open = await db.digest.count({ where: { status: { in: ["planned", "sending"] } } });
+        progress.update(Math.max(0, total - open), `sent ${outcomes.sent}, retrying ${outcomes.retrying}`);
         if (open === 0) break;
         await new Promise((r) => setTimeout(r, 250));
       }
       progress.stop();
     }
-    const final = await db.digest.groupBy({ by: ["status"], where: { id: { in: plan.planned } }, _count: true });
+    if (interrupted) {
+      // Graceful: the worker finishes what it has in flight (in finally); the rest stays queued for the next run.
+      console.log("interrupted: finishing the emails in flight; run again to send the rest");
+      return 130;
+    }
+    const final = await db.digest.groupBy({ by: ["status"], where: { updatedAt: { gte: startedAt } }, _count: true });
     console.log(`done: ${final.map((g) => `${g._count} ${g.status}`).join(", ") || "nothing to send"}`);
     if (catcher) console.log("(no app was running: these emails went to a catcher that closes with this command; start the app first to see them at /dev/mail)");
     return final.some((g) => g.status === "failed") ? 1 : 0;

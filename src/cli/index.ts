@@ -26,7 +26,7 @@ function printHelp(unknown?: string) {
 run(process.argv.slice(2))
   .then((code) => process.exit(code ?? 0))
   .catch((err) => {
-    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) console.error((err as Error).message);
-    else console.error(err instanceof Error ? err.message : err);
+    if (err instanceof ConfigError || (err as { code?: string } | undefined)?.code?.startsWith("ERR_PARSE_ARGS")) console.error((err as Error).message);
+    else console.error(err instanceof Error ? (process.env.DEBUG ? err.stack : err.message) : `unexpected failure: ${String(err)}`);
     process.exit(1);
   });

