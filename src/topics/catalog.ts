@@ -56,13 +56,13 @@ export const TOPICS: TopicDefinition[] = [
     slug: "pretraining-data",
     name: "Pre-training & Training Data",
     description: "Data mixtures and selection, curricula, synthetic data, scaling laws.",
-    any: ['"data selection"', '"data mixture"', '"pre-training data"', '"pretraining data"', '"synthetic data"', '"scaling law"', '"curriculum learning"', '"data quality"'],
+    any: ['"data selection"', '"data mixture"', '"data mixing"', '"pre-training data"', '"pretraining data"', '"pretraining corpus"', '"pre-training corpus"', '"synthetic data"', '"scaling law"', 'curriculum', '"data quality"', '"data filtering"', '"data curation"', '"mid-training"', '"data-efficient"', '"data ablation"'],
   },
   {
     slug: "instruction-tuning",
     name: "Instruction Tuning & Alignment",
     description: "SFT, instruction following, preference optimization, alignment.",
-    any: ['"instruction tuning"', '"instruction following"', '"instruction-tuned"', '"supervised fine-tuning"', "DPO", '"preference optimization"', "alignment human preference"],
+    any: ['"instruction tuning"', '"instruction following"', '"instruction-tuned"', '"instruction data"', 'SFT', 'DPO', '"preference optimization"', '"preference alignment"'],
   },
   {
     slug: "diffusion",
@@ -75,7 +75,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "multimodal",
     name: "Vision-Language & Multimodal",
     description: "Vision-language models, multimodal LLMs, speech and audio with text.",
-    any: ['"vision-language"', '"vision language model"', '"multimodal large language model"', "MLLM", "VLM", '"multimodal"', "speech language model"],
+    any: ['"vision-language"', '"vision language model"', '"multimodal large language model"', 'MLLM', '"multimodal"', '"multi-modal"', '"cross-modal"', '"image-text"', '"visual instruction tuning"', "speech language model"],
   },
   {
     slug: "meta-learning",

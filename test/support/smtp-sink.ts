@@ -18,6 +18,8 @@ export interface SmtpSink {
   received: ReceivedMail[];
   /** Return an SMTP error (e.g. { code: 421 } or { code: 550 }) to refuse a message, or undefined to accept it. */
   failWith?: (to: string) => { code: number; message: string } | undefined;
+  /** Milliseconds the server waits before accepting each message (a slow server). */
+  delayMs: number;
   /** Waits until `count` messages arrived (to `to` only, when given) and returns them. */
   waitFor(count: number, to?: string, timeoutMs?: number): Promise<ReceivedMail[]>;
   to(address: string): ReceivedMail[];
@@ -29,6 +31,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   const sink: SmtpSink = {
     url: "",
     received: [],
+    delayMs: 0,
     async waitFor(count, to, timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       const matching = () => (to ? sink.to(to) : sink.received);
@@ -57,6 +60,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       const chunks: Buffer[] = [];
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", async () => {
+        if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
         const raw = Buffer.concat(chunks).toString("utf8");
         const mail = await simpleParser(raw);
         sink.received.push({
