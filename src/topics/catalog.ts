@@ -56,7 +56,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "pretraining-data",
     name: "Pre-training & Training Data",
     description: "Data mixtures and selection, curricula, synthetic data, scaling laws.",
-    any: ['"data selection"', '"data mixture"', '"data mixing"', '"pre-training data"', '"pretraining data"', '"pretraining corpus"', '"pre-training corpus"', '"synthetic data"', '"scaling law"', 'curriculum', '"data quality"', '"data filtering"', '"data curation"', '"mid-training"', '"data-efficient"', '"data ablation"'],
+    any: ['"data selection"', '"data mixture"', '"data mixing"', '"pre-training data"', '"pretraining data"', '"pretraining corpus"', '"pre-training corpus"', '"synthetic data"', '"scaling law"', 'curriculum', '"data quality"', '"data filtering"', '"data curation"', '"mid-training"', '"data ablation"'],
   },
   {
     slug: "instruction-tuning",
