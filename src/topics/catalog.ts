@@ -56,7 +56,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "pretraining-data",
     name: "Pre-training & Training Data",
     description: "Data mixtures and selection, curricula, synthetic data, scaling laws.",
-    any: ['"data selection"', '"data mixture"', '"data mixing"', '"pre-training data"', '"pretraining data"', '"pretraining corpus"', '"pre-training corpus"', '"synthetic data"', '"scaling law"', 'curriculum', '"data quality"', '"data filtering"', '"data curation"', '"mid-training"', '"data ablation"'],
+    any: ['"data selection"', '"data mixture"', '"data mixing"', '"pretraining data"', '"pretraining corpus"', '"synthetic data"', '"scaling law"', 'curriculum', '"data quality"', '"data filtering"', '"data curation"', '"mid-training"', '"data ablation"'],
   },
   {
     slug: "instruction-tuning",
@@ -87,7 +87,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "efficiency",
     name: "Efficient Training & Inference",
     description: "Speculative decoding, pruning, model growth, compute-efficient training.",
-    any: ['"speculative decoding"', "pruning", '"model growth"', '"efficient training"', '"inference efficiency"', "quantization", '"inference acceleration"'],
+    any: ['"speculative decoding"', 'pruning -"data pruning"', 'quantization', '"model growth"', '"training efficiency"', '"compute-optimal"', '"parameter-efficient"', '"mixture-of-experts"', 'speedup', '"faster training"', 'latency', 'throughput', '"inference acceleration"', '"one-step diffusion"', '"few-step"', '"cost-effective"'],
   },
   {
     slug: "surveys",
