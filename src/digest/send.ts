@@ -1,4 +1,5 @@
-// Sends one digest, each step safe to repeat: claim (conditional update), render, send, record.
+// Sends digests, each step safe to repeat: claim (conditional update), render, send, record. Works on a batch of
+// digests at once so the database costs a handful of queries per batch, not per email.
 // A crash between the SMTP server's OK and the record re-sends that one message after the lease: at most the
 // in-flight messages go twice, none is lost.
 import type { Db } from "../db/client.ts";
@@ -30,68 +31,91 @@ export type SendOutcome = "sent" | "skipped" | "not-claimed" | "bounced" | "gave
 export class TransientSendError extends Error {}
 
 export async function sendDigest(deps: SendDeps, digestId: string): Promise<SendOutcome> {
+  const outcome = (await sendDigests(deps, [digestId])).get(digestId)!;
+  if (outcome instanceof Error) throw outcome;
+  return outcome;
+}
+
+/** Outcome per digest id: a SendOutcome, or a TransientSendError for the ones to retry. */
+export async function sendDigests(deps: SendDeps, digestIds: string[]): Promise<Map<string, SendOutcome | TransientSendError>> {
   const { db } = deps;
+  const outcomes = new Map<string, SendOutcome | TransientSendError>(digestIds.map((id) => [id, "not-claimed"]));
   const now = deps.now?.() ?? new Date();
   const staleBefore = new Date(now.getTime() - deps.leaseSeconds * 1000);
-  // Claim: only a planned digest, or one whose worker's lease ran out (killed mid-send).
-  const claimed = await db.digest.updateMany({
-    where: { id: digestId, OR: [{ status: "planned" }, { status: "sending", claimedAt: { lt: staleBefore } }] },
+  // Claim: only planned digests, or ones whose worker's lease ran out (killed mid-send).
+  const claimed = await db.digest.updateManyAndReturn({
+    where: { id: { in: digestIds }, OR: [{ status: "planned" }, { status: "sending", claimedAt: { lt: staleBefore } }] },
     data: { status: "sending", claimedAt: now, attempts: { increment: 1 } },
+    select: { id: true },
   });
-  if (claimed.count === 0) return "not-claimed";
+  if (claimed.length === 0) return outcomes;
 
-  const digest = await db.digest.findUniqueOrThrow({
-    where: { id: digestId },
+  const digests = await db.digest.findMany({
+    where: { id: { in: claimed.map((d) => d.id) } },
     include: {
       subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } },
       items: { orderBy: { position: "asc" }, include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } } },
     },
   });
-  const suppressed = (await db.suppression.count({ where: { email: digest.subscriber.email } })) > 0;
+  const suppressed = new Set(
+    (await db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } })).map((s) => s.email),
+  );
   // Unsubscribed, paused or bounced since planning: nothing goes out.
-  if (digest.subscriber.status !== "active" || suppressed) {
-    await db.digest.update({ where: { id: digestId }, data: { status: "skipped", lastError: `subscriber is ${suppressed ? "suppressed" : digest.subscriber.status}` } });
-    return "skipped";
+  const gone = digests.filter((d) => d.subscriber.status !== "active" || suppressed.has(d.subscriber.email));
+  if (gone.length) {
+    await db.digest.updateMany({ where: { id: { in: gone.map((d) => d.id) } }, data: { status: "skipped", lastError: "subscriber no longer active" } });
+    for (const d of gone) outcomes.set(d.id, "skipped");
   }
 
-  const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
-  const rendered = renderDigest(
-    deps.emails,
-    {
-      localDate: digest.localDate,
-      email: digest.subscriber.email,
-      confirmedAt: digest.subscriber.confirmedAt,
-      papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })),
-    },
-    {
-      baseUrl: deps.publicBaseUrl,
-      viewInBrowserUrl: digestPageUrl(deps, digestId),
-      ...links,
-      postalAddress: deps.postalAddress,
-    },
+  const sent: { id: string; subject: string }[] = [];
+  await Promise.all(
+    digests
+      .filter((d) => !gone.includes(d))
+      .map(async (digest) => {
+        const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
+        const rendered = renderDigest(
+          deps.emails,
+          {
+            localDate: digest.localDate,
+            email: digest.subscriber.email,
+            confirmedAt: digest.subscriber.confirmedAt,
+            papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })),
+          },
+          { baseUrl: deps.publicBaseUrl, viewInBrowserUrl: digestPageUrl(deps, digest.id), ...links, postalAddress: deps.postalAddress },
+        );
+        try {
+          await deps.mailer.send({
+            to: digest.subscriber.email,
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+            messageId: digestMessageId(deps, digest.id),
+            headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
+          });
+          sent.push({ id: digest.id, subject: rendered.subject });
+          outcomes.set(digest.id, "sent");
+        } catch (err) {
+          outcomes.set(digest.id, await handleSendError(deps, digest, err));
+        }
+      }),
   );
-  // One Message-ID per digest: a re-send after a crash is recognisable as the same message.
-  const messageId = `<digest-${digestId}@${new URL(deps.publicBaseUrl).hostname}>`;
-  try {
-    await deps.mailer.send({
-      to: digest.subscriber.email,
-      subject: rendered.subject,
-      html: rendered.html,
-      text: rendered.text,
-      messageId,
-      headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
-    });
-  } catch (err) {
-    return handleSendError(deps, digest, err);
-  }
-  await db.digest.updateMany({
-    where: { id: digestId, status: "sending" },
-    data: { status: "sent", sentAt: deps.now?.() ?? new Date(), messageId, subject: rendered.subject, lastError: null },
-  });
-  return "sent";
+  if (sent.length) await recordSent(db, sent, deps.now?.() ?? new Date(), (id) => digestMessageId(deps, id));
+  return outcomes;
 }
 
-async function handleSendError(deps: SendDeps, digest: { id: string; attempts: number; subscriber: { email: string } }, err: unknown): Promise<SendOutcome> {
+async function recordSent(db: Db, sent: { id: string; subject: string }[], at: Date, messageId: (id: string) => string) {
+  // Raw SQL: one statement for the whole batch, each row with its own subject and Message-ID.
+  await db.$executeRaw`
+    UPDATE digests d SET status = 'sent', sent_at = ${at}, updated_at = ${at}, last_error = NULL, subject = v.subject, message_id = v.message_id
+    FROM unnest(${sent.map((s) => s.id)}::uuid[], ${sent.map((s) => s.subject)}::text[], ${sent.map((s) => messageId(s.id))}::text[]) AS v(id, subject, message_id)
+    WHERE d.id = v.id AND d.status = 'sending'`;
+}
+
+async function handleSendError(
+  deps: SendDeps,
+  digest: { id: string; attempts: number; subscriber: { email: string } },
+  err: unknown,
+): Promise<SendOutcome | TransientSendError> {
   const code = (err as { responseCode?: number }).responseCode;
   const message = `${code ? `${code} ` : ""}${(err as Error).message ?? String(err)}`.slice(0, 500);
   if (code !== undefined && code >= 500 && code < 600) {
@@ -110,7 +134,12 @@ async function handleSendError(deps: SendDeps, digest: { id: string; attempts: n
   }
   // Temporary (4xx, timeout, connection lost): release the claim so a retry can take it.
   await deps.db.digest.update({ where: { id: digest.id }, data: { status: "planned", claimedAt: null, lastError: message } });
-  throw new TransientSendError(message);
+  return new TransientSendError(message);
+}
+
+function digestMessageId(deps: Pick<SendDeps, "publicBaseUrl">, digestId: string) {
+  // One Message-ID per digest: a re-send after a crash is recognisable as the same message.
+  return `<digest-${digestId}@${new URL(deps.publicBaseUrl).hostname}>`;
 }
 
 export function digestPageUrl(deps: Pick<SendDeps, "publicBaseUrl" | "appSecret">, digestId: string): string {

@@ -87,7 +87,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "efficiency",
     name: "Efficient Training & Inference",
     description: "Speculative decoding, pruning, model growth, compute-efficient training.",
-    any: ['"speculative decoding"', 'pruning -"data pruning"', 'quantization', '"model growth"', '"training efficiency"', '"compute-optimal"', '"parameter-efficient"', '"mixture-of-experts"', 'speedup', '"faster training"', 'latency', 'throughput', '"inference acceleration"', '"one-step diffusion"', '"few-step"', '"cost-effective"'],
+    any: ['"speculative decoding"', '"model growth"', 'speedup', 'throughput', '"inference speed"', '"inference acceleration"', 'quantization', '"one-step diffusion"', '"few-step"', '"cost-effective"', '"compute-optimal"', '"parameter-efficient"', '"mixture-of-experts"', 'MoE', '"faster convergence"', '"faster training"', 'latency', 'pruning -"data pruning"', '"training efficiency"', '"efficient training"', '"training cost"'],
   },
   {
     slug: "surveys",
