@@ -87,7 +87,7 @@ export const TOPICS: TopicDefinition[] = [
     slug: "efficiency",
     name: "Efficient Training & Inference",
     description: "Speculative decoding, pruning, model growth, compute-efficient training.",
-    any: ['"speculative decoding"', '"model growth"', 'speedup', 'throughput', '"inference speed"', '"inference acceleration"', 'quantization', '"one-step diffusion"', '"few-step"', '"cost-effective"', '"compute-optimal"', '"parameter-efficient"', '"mixture-of-experts"', 'MoE', '"faster convergence"', '"faster training"', 'latency', 'pruning -"data pruning"', '"training efficiency"', '"efficient training"', '"training cost"'],
+    any: ['"speculative decoding"', '"model growth"', 'speedup', 'throughput', '"inference speed"', '"inference acceleration"', 'quantization', 'pruning -"data pruning"', '"one-step"', '"few-step"', '"step distillation"', '"consistency distillation"', '"sampling speed"', '"cost-effective"', '"parameter-efficient"', 'MoE', '"faster convergence"', '"faster training"', 'latency', '"training cost"', '"training efficiency"', '"computationally expensive"', '"on-device"', '"mobile devices"'],
   },
   {
     slug: "surveys",

@@ -1,0 +1,48 @@
+// One app process of the benchmark: the real send pipeline (pg-boss queue, worker, pooled SMTP) against the bench
+// database. --plan makes it also plan the day's digests first (the planner's time is reported). It runs until the
+// orchestrator sends SIGTERM, then stops gracefully and reports its figures over IPC.
+import { parseArgs } from "node:util";
+import { loadConfig } from "../src/config.ts";
+import { createDb } from "../src/db/client.ts";
+import { planAllDigests } from "../src/digest/plan.ts";
+import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import { sendDeps, startDigestRuntime } from "../src/digest/runtime.ts";
+import { createLogger } from "../src/log.ts";
+import { loadEmailTemplates } from "../src/mail/templates.ts";
+import { createMailer } from "../src/mail/transport.ts";
+
+const { values } = parseArgs({ options: { plan: { type: "boolean", default: false }, date: { type: "string" } } });
+const config = loadConfig(); // DATABASE_URL, SMTP_URL, APP_SECRET... from the orchestrator
+const log = createLogger(config.logLevel);
+const db = createDb(config.databaseUrl!, { poolSize: 10 });
+const mailer = createMailer(config, config.smtp.url!);
+const emails = await loadEmailTemplates();
+
+// Per-recipient fill time, measured where it happens.
+let fills = 0;
+let fillMs = 0;
+const render = emails.render.bind(emails);
+emails.render = (name, data) => {
+  const t = performance.now();
+  const out = render(name, data);
+  fillMs += performance.now() - t;
+  fills += 1;
+  return out;
+};
+
+const runtime = await startDigestRuntime(config, config.databaseUrl!, sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! }), { worker: true });
+// After a crash (fault runs), pick up what the killed process left: planned digests and expired claims.
+await requeueStalledDigests(db, runtime.boss, new Date(), 0).catch(() => 0);
+if (values.plan) {
+  const started = performance.now();
+  const plan = await planAllDigests(db, { now: new Date(`${values.date}T12:00:00Z`), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
+  process.send?.({ planned: plan.planned.length, skipped: plan.skipped, planMs: performance.now() - started });
+}
+
+process.on("SIGTERM", async () => {
+  await runtime.stop();
+  mailer.close();
+  await db.$disconnect();
+  process.send?.({ done: true, fills, fillMs, maxRssMb: process.resourceUsage().maxRSS / 1024 });
+  process.exit(0);
+});
