@@ -7,6 +7,7 @@ import { createDb } from "../src/db/client.ts";
 import { planAllDigests } from "../src/digest/plan.ts";
 import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
 import { sendDeps, startDigestRuntime } from "../src/digest/runtime.ts";
+import { type DigestWorker, startDigestWorker } from "../src/digest/worker.ts";
 import { createLogger } from "../src/log.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { createMailer } from "../src/mail/transport.ts";
@@ -30,16 +31,24 @@ emails.render = (name, data) => {
   return out;
 };
 
-const runtime = await startDigestRuntime(config, config.databaseUrl!, sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! }), { worker: true });
+const deps = sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! });
+const runtime = await startDigestRuntime(config, config.databaseUrl!, deps, { worker: false });
 // After a crash (fault runs), pick up what the killed process left: planned digests and expired claims.
 await requeueStalledDigests(db, runtime.boss, new Date(), 0).catch(() => 0);
 if (values.plan) {
+  // Planning is measured alone; sending starts when it is done (in every app process, on the orchestrator's word).
   const started = performance.now();
   const plan = await planAllDigests(db, { now: new Date(`${values.date}T12:00:00Z`), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
   process.send?.({ planned: plan.planned.length, skipped: plan.skipped, planMs: performance.now() - started });
 }
+let worker: DigestWorker | undefined;
+process.on("message", (msg: { send?: boolean }) => {
+  if (msg.send && !worker) worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency });
+});
+process.send?.({ ready: true });
 
 process.on("SIGTERM", async () => {
+  await worker?.stop();
   await runtime.stop();
   mailer.close();
   await db.$disconnect();

@@ -13,6 +13,8 @@ export interface PlanResult {
 export interface PlanOptions {
   now: Date;
   batchSize?: number;
+  /** Batches planned at the same time (default 2). */
+  parallel?: number;
   /** Called after each committed batch, e.g. to enqueue its digests. */
   onBatch?: (plannedIds: string[], skipped: number) => Promise<void> | void;
 }
@@ -34,28 +36,39 @@ async function planInBatches(
 ): Promise<PlanResult> {
   const batchSize = opts.batchSize ?? 2000;
   const result: PlanResult = { planned: [], skipped: 0 };
+  // Two batches at once: each is one CPU-bound transaction in PostgreSQL, and batches share no readers.
+  const parallel = opts.parallel ?? 2;
+  const inflight = new Set<Promise<void>>();
   let afterId: string | null = null;
   for (;;) {
     const due = await nextBatch(batchSize, afterId);
     if (due.length === 0) break;
     afterId = due.at(-1)!.subscriberId;
-    const batch = await planBatch(db, due, opts.now);
-    result.planned.push(...batch.planned);
-    result.skipped += batch.skipped;
-    await opts.onBatch?.(batch.planned, batch.skipped);
+    const work: Promise<void> = planBatch(db, due, opts.now)
+      .then(async (batch) => {
+        result.planned.push(...batch.planned);
+        result.skipped += batch.skipped;
+        await opts.onBatch?.(batch.planned, batch.skipped);
+      })
+      .finally(() => inflight.delete(work));
+    inflight.add(work);
+    if (inflight.size >= parallel) await Promise.race(inflight);
     if (due.length < batchSize) break;
   }
+  await Promise.all(inflight);
   return result;
 }
 
 async function planBatch(db: Db, due: { subscriberId: string; localDate: string }[], now: Date) {
   return db.$transaction(
     async (tx) => {
+      // The batch's candidate rows (readers × matching papers) are sorted and grouped in memory, not on disk.
+      await tx.$executeRawUnsafe(`SET LOCAL work_mem = '64MB'`);
       const created = await insertDigests(tx, due, now);
       if (created.length === 0) return { planned: [] as string[], skipped: 0 };
       const ids = created.map((d) => d.id);
-      await createMatchTables(tx, created.map((d) => d.subscriberId));
-      await insertDigestItems(tx, ids, now);
+      await createMatchTables(tx, created.map((d) => d.subscriberId), now);
+      await insertDigestItems(tx, ids);
       const skipped = await skipEmptyDigests(tx, ids, now);
       const planned = await tx.digest.findMany({ where: { id: { in: ids }, status: "planned" }, select: { id: true } });
       return { planned: planned.map((d) => d.id), skipped };

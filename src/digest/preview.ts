@@ -21,8 +21,8 @@ export async function previewDigest(db: Db, email: string, date: Date): Promise<
         created[0]?.id ?? (await tx.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate: new Date(localDate) } } }))?.id;
       if (!digestId) throw new RollBack(null);
       if (created.length) {
-        await createMatchTables(tx, [subscriber.id]);
-        await insertDigestItems(tx, [digestId], new Date());
+        await createMatchTables(tx, [subscriber.id], new Date());
+        await insertDigestItems(tx, [digestId]);
       }
       const items = await tx.digestItem.findMany({
         where: { digestId },

@@ -49,6 +49,21 @@ const SUBJECT_NAMES: Record<string, string> = {
   surveys: "Surveys",
 };
 
+// Formatting is the costly part of a fill, and it repeats: build the date formats once, and cut each paper's lead
+// sentences once per abstract, however many readers get that paper.
+const LONG_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+const SHORT_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+const leads = new Map<string, string>();
+function leadOf(abstract: string): string {
+  let lead = leads.get(abstract);
+  if (lead === undefined) {
+    if (leads.size > 10_000) leads.clear();
+    lead = leadSentences(abstract, 3, 480);
+    leads.set(abstract, lead);
+  }
+  return lead;
+}
+
 export function renderDigest(templates: EmailTemplates, content: DigestContent, links: DigestLinks): RenderedDigest {
   const subject = digestSubject(content);
   const count = content.papers.length;
@@ -56,11 +71,11 @@ export function renderDigest(templates: EmailTemplates, content: DigestContent, 
     subject,
     preview: content.papers.map((p) => p.displayTitle).join(" · ").slice(0, 140),
     heading: `${count} new paper${count === 1 ? "" : "s"} for you`,
-    dateLong: content.localDate.toLocaleDateString("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }),
+    dateLong: LONG_DATE.format(content.localDate),
     papers: content.papers.map((paper, index) => ({
       position: index + 1,
       title: paper.displayTitle,
-      lead: leadSentences(paper.abstract, 3, 480),
+      lead: leadOf(paper.abstract),
       why: whyMatched(paper),
       codeUrl: paper.codeUrl,
       paperUrl: `${links.baseUrl}/papers/${paper.id}`,
@@ -83,7 +98,7 @@ export function digestSubject(content: { localDate: Date; papers: Pick<DigestCon
   }
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([name]) => name);
   const n = content.papers.length;
-  const day = content.localDate.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }).replace(",", "");
+  const day = SHORT_DATE.format(content.localDate).replace(",", "");
   return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
 }
 
