@@ -43,7 +43,7 @@ if (values.plan) {
 }
 let worker: DigestWorker | undefined;
 process.on("message", (msg: { send?: boolean }) => {
-  if (msg.send && !worker) worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency });
+  if (msg.send && !worker) worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency, retryDelaySeconds: config.digest.retryDelaySeconds });
 });
 process.send?.({ ready: true });
 

@@ -26,7 +26,7 @@ export async function startDigestRuntime(config: Config, databaseUrl: string, de
     { retryDelaySeconds: config.digest.retryDelaySeconds, maxAttempts: config.digest.maxAttempts, leaseSeconds: config.digest.sendLeaseSeconds },
     deps.log,
   );
-  const worker: DigestWorker | undefined = opts.worker ? startDigestWorker(boss, deps, { concurrency: config.digest.workerConcurrency, onOutcome: opts.onOutcome }) : undefined;
+  const worker: DigestWorker | undefined = opts.worker ? startDigestWorker(boss, deps, { concurrency: config.digest.workerConcurrency, retryDelaySeconds: config.digest.retryDelaySeconds, onOutcome: opts.onOutcome }) : undefined;
   return {
     boss,
     async stop() {

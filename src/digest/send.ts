@@ -28,7 +28,14 @@ export interface SendDeps {
 export type SendOutcome = "sent" | "skipped" | "not-claimed" | "bounced" | "gave-up";
 
 /** A temporary failure: the caller retries later with backoff. */
-export class TransientSendError extends Error {}
+export class TransientSendError extends Error {
+  constructor(
+    message: string,
+    readonly attempts: number,
+  ) {
+    super(message);
+  }
+}
 
 export async function sendDigest(deps: SendDeps, digestId: string): Promise<SendOutcome> {
   const outcome = (await sendDigests(deps, [digestId])).get(digestId)!;
@@ -36,8 +43,12 @@ export async function sendDigest(deps: SendDeps, digestId: string): Promise<Send
   return outcome;
 }
 
-/** Outcome per digest id: a SendOutcome, or a TransientSendError for the ones to retry. */
-export async function sendDigests(deps: SendDeps, digestIds: string[]): Promise<Map<string, SendOutcome | TransientSendError>> {
+/**
+ * Outcome per digest id: a SendOutcome, or a TransientSendError for the ones to retry. At most `concurrency`
+ * messages are at the SMTP server at once, and each accepted message is recorded within milliseconds (coalesced
+ * with its neighbours into one UPDATE), so a crash can re-send only about `concurrency` messages.
+ */
+export async function sendDigests(deps: SendDeps, digestIds: string[], concurrency = digestIds.length): Promise<Map<string, SendOutcome | TransientSendError>> {
   const { db } = deps;
   const outcomes = new Map<string, SendOutcome | TransientSendError>(digestIds.map((id) => [id, "not-claimed"]));
   const now = deps.now?.() ?? new Date();
@@ -67,40 +78,67 @@ export async function sendDigests(deps: SendDeps, digestIds: string[]): Promise<
     for (const d of gone) outcomes.set(d.id, "skipped");
   }
 
-  const sent: { id: string; subject: string }[] = [];
+  const recorder = sentRecorder(db, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
+  const queue = digests.filter((d) => !gone.includes(d));
+  const sendOne = async (digest: (typeof queue)[number]) => {
+    const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
+    const rendered = renderDigest(
+      deps.emails,
+      {
+        localDate: digest.localDate,
+        email: digest.subscriber.email,
+        confirmedAt: digest.subscriber.confirmedAt,
+        papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })),
+      },
+      { baseUrl: deps.publicBaseUrl, viewInBrowserUrl: digestPageUrl(deps, digest.id), ...links, postalAddress: deps.postalAddress },
+    );
+    try {
+      await deps.mailer.send({
+        to: digest.subscriber.email,
+        subject: rendered.subject,
+        html: rendered.html,
+        text: rendered.text,
+        messageId: digestMessageId(deps, digest.id),
+        headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
+      });
+    } catch (err) {
+      outcomes.set(digest.id, await handleSendError(deps, digest, err));
+      return;
+    }
+    outcomes.set(digest.id, "sent");
+    // Outside the try: a failed record must not look like a failed send (that would send it again).
+    await recorder.add(digest.id, rendered.subject);
+  };
   await Promise.all(
-    digests
-      .filter((d) => !gone.includes(d))
-      .map(async (digest) => {
-        const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
-        const rendered = renderDigest(
-          deps.emails,
-          {
-            localDate: digest.localDate,
-            email: digest.subscriber.email,
-            confirmedAt: digest.subscriber.confirmedAt,
-            papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })),
-          },
-          { baseUrl: deps.publicBaseUrl, viewInBrowserUrl: digestPageUrl(deps, digest.id), ...links, postalAddress: deps.postalAddress },
-        );
-        try {
-          await deps.mailer.send({
-            to: digest.subscriber.email,
-            subject: rendered.subject,
-            html: rendered.html,
-            text: rendered.text,
-            messageId: digestMessageId(deps, digest.id),
-            headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
-          });
-          sent.push({ id: digest.id, subject: rendered.subject });
-          outcomes.set(digest.id, "sent");
-        } catch (err) {
-          outcomes.set(digest.id, await handleSendError(deps, digest, err));
-        }
-      }),
+    Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
+      for (let digest = queue.shift(); digest; digest = queue.shift()) await sendOne(digest);
+    }),
   );
-  if (sent.length) await recordSent(db, sent, deps.now?.() ?? new Date(), (id) => digestMessageId(deps, id));
+  await recorder.flush();
   return outcomes;
+}
+
+/** Records sent digests, coalescing the ones that finish within a few milliseconds into one statement. */
+function sentRecorder(db: Db, now: () => Date, messageId: (id: string) => string) {
+  let pending: { id: string; subject: string }[] = [];
+  let flushing: Promise<void> | undefined;
+  const flush = async (): Promise<void> => {
+    await flushing;
+    if (pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    flushing = recordSent(db, batch, now(), messageId);
+    await flushing;
+  };
+  return {
+    async add(id: string, subject: string) {
+      pending.push({ id, subject });
+      // Let neighbours finishing in the same moment join this statement.
+      await new Promise((r) => setTimeout(r, 2));
+      await flush();
+    },
+    flush,
+  };
 }
 
 async function recordSent(db: Db, sent: { id: string; subject: string }[], at: Date, messageId: (id: string) => string) {
@@ -134,7 +172,7 @@ async function handleSendError(
   }
   // Temporary (4xx, timeout, connection lost): release the claim so a retry can take it.
   await deps.db.digest.update({ where: { id: digest.id }, data: { status: "planned", claimedAt: null, lastError: message } });
-  return new TransientSendError(message);
+  return new TransientSendError(message, digest.attempts);
 }
 
 function digestMessageId(deps: Pick<SendDeps, "publicBaseUrl">, digestId: string) {

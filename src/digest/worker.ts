@@ -1,7 +1,8 @@
-// The queue worker: a few lanes, each fetching a batch of jobs, sending them together and acknowledging them
-// together, so up to `concurrency` emails are in flight. Stops gracefully: in-flight batches finish and are recorded.
+// The queue worker: a few lanes, each taking one job (a batch of up to 50 digests), sending its digests together
+// and acknowledging the job, so up to `concurrency` emails are in flight. Temporary failures go back on the queue
+// as new jobs with exponential backoff. Stops gracefully: in-flight batches finish and are recorded.
 import type PgBoss from "pg-boss";
-import { DIGEST_QUEUE } from "./queue.ts";
+import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests } from "./queue.ts";
 import { type SendDeps, type SendOutcome, sendDigests, TransientSendError } from "./send.ts";
 
 export interface DigestWorker {
@@ -9,15 +10,19 @@ export interface DigestWorker {
   stop(): Promise<void>;
 }
 
-const MAX_BATCH = 50;
+export interface WorkerOptions {
+  concurrency: number;
+  /** First retry delay after a temporary failure; doubles with each attempt. */
+  retryDelaySeconds: number;
+  pollMs?: number;
+  onOutcome?: (outcome: SendOutcome | "retry") => void;
+}
 
-export function startDigestWorker(
-  boss: PgBoss,
-  deps: SendDeps,
-  opts: { concurrency: number; pollMs?: number; onOutcome?: (outcome: SendOutcome | "retry") => void },
-): DigestWorker {
-  const batchSize = Math.min(MAX_BATCH, opts.concurrency);
-  const lanes = Math.ceil(opts.concurrency / batchSize);
+const MAX_RETRY_DELAY_SECONDS = 3600;
+
+export function startDigestWorker(boss: PgBoss, deps: SendDeps, opts: WorkerOptions): DigestWorker {
+  const lanes = Math.max(1, Math.ceil(opts.concurrency / DIGESTS_PER_JOB));
+  const perLane = Math.max(1, Math.ceil(opts.concurrency / lanes));
   let stopping = false;
   const sleepers = new Set<() => void>();
   const sleep = (ms: number) =>
@@ -30,31 +35,38 @@ export function startDigestWorker(
       setTimeout(done, ms);
     });
 
-  const runBatch = async (jobs: PgBoss.Job<{ digestId: string }>[]) => {
-    const outcomes = await sendDigests(deps, [...new Set(jobs.map((j) => j.data.digestId))]);
-    const done: string[] = [];
-    for (const job of jobs) {
-      const outcome = outcomes.get(job.data.digestId);
-      if (outcome instanceof TransientSendError) {
-        // pg-boss retries the job with exponential backoff.
-        await boss.fail(DIGEST_QUEUE, job.id, { message: outcome.message });
-        opts.onOutcome?.("retry");
-      } else {
-        done.push(job.id);
-        if (outcome) opts.onOutcome?.(outcome);
-      }
+  const runJob = async (job: PgBoss.Job<DigestJob>) => {
+    const outcomes = await sendDigests(deps, job.data.digestIds, perLane);
+    const retry: { id: string; attempts: number }[] = [];
+    for (const [digestId, outcome] of outcomes) {
+      if (outcome instanceof TransientSendError) retry.push({ id: digestId, attempts: outcome.attempts });
+      opts.onOutcome?.(outcome instanceof TransientSendError ? "retry" : outcome);
     }
-    if (done.length) await boss.complete(DIGEST_QUEUE, done);
+    // Backoff per attempt count: 1×, 2×, 4×… the base delay.
+    const byDelay = new Map<number, string[]>();
+    for (const r of retry) {
+      const delay = Math.min(MAX_RETRY_DELAY_SECONDS, opts.retryDelaySeconds * 2 ** Math.max(0, r.attempts - 1));
+      byDelay.set(delay, [...(byDelay.get(delay) ?? []), r.id]);
+    }
+    for (const [delay, ids] of byDelay) await enqueueDigests(boss, ids, new Date(Date.now() + delay * 1000));
+    await boss.complete(DIGEST_QUEUE, job.id);
   };
 
   const lane = async () => {
     while (!stopping) {
       try {
-        const jobs = await boss.fetch<{ digestId: string }>(DIGEST_QUEUE, { batchSize });
-        if (jobs.length === 0) await sleep(opts.pollMs ?? 500);
-        else await runBatch(jobs);
+        const [job] = await boss.fetch<DigestJob>(DIGEST_QUEUE, { batchSize: 1 });
+        if (!job) {
+          await sleep(opts.pollMs ?? 500);
+          continue;
+        }
+        await runJob(job).catch(async (err) => {
+          // Unexpected (database down?): pg-boss retries the whole job later; sent digests are not sent again.
+          deps.log.error("digest worker", err);
+          await boss.fail(DIGEST_QUEUE, job.id, { message: String((err as Error)?.message ?? err) }).catch(() => {});
+          await sleep(1000);
+        });
       } catch (err) {
-        // A failed batch is not acknowledged: its jobs expire and are retried, its digests re-queued after the lease.
         deps.log.error("digest worker", err);
         await sleep(1000);
       }
