@@ -31,6 +31,13 @@ emails.render = (name, data) => {
   return out;
 };
 
+// Where the memory goes: the largest heap and off-heap sizes seen, sampled every 200 ms.
+const peak = { rss: 0, heapUsed: 0, heapTotal: 0, external: 0, arrayBuffers: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k] / 2 ** 20);
+}, 200).unref();
+
 const deps = sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! });
 const runtime = await startDigestRuntime(config, config.databaseUrl!, deps, { worker: false });
 // After a crash (fault runs), pick up what the killed process left: planned digests and expired claims.
@@ -39,7 +46,7 @@ if (values.plan) {
   // Planning is measured alone; sending starts when it is done (in every app process, on the orchestrator's word).
   const started = performance.now();
   const plan = await planAllDigests(db, { now: new Date(`${values.date}T12:00:00Z`), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
-  process.send?.({ planned: plan.planned.length, skipped: plan.skipped, planMs: performance.now() - started });
+  process.send?.({ planned: plan.planned.length, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
 let worker: DigestWorker | undefined;
 process.on("message", (msg: { send?: boolean }) => {
@@ -52,6 +59,6 @@ process.on("SIGTERM", async () => {
   await runtime.stop();
   mailer.close();
   await db.$disconnect();
-  process.send?.({ done: true, fills, fillMs, maxRssMb: process.resourceUsage().maxRSS / 1024 });
+  process.send?.({ done: true, fills, fillMs, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) });
   process.exit(0);
 });

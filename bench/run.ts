@@ -3,6 +3,7 @@
 //   --subscribers N   (default 100000)      --workers 1,2   (runs with 1 and with 2 app processes)
 //   --faults          (also the fault runs: 421 to 20%, sink killed and restarted, app SIGKILLed and restarted)
 //   --fault-subscribers N (default 5000)    --out FILE      (JSON; default bench/results/<date>-<commit>.json)
+//   --node-flags "..." (Node flags of the app processes; default --max-old-space-size=256)
 import { type ChildProcess, execSync, fork } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -17,6 +18,8 @@ import { ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../src/db/database.
 import { startEmbeddedPostgres, withDatabase } from "../src/db/embedded.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
 import { renderDigest } from "../src/digest/render.ts";
+import { digestPageUrl } from "../src/digest/send.ts";
+import { subscriberLinks } from "../src/subscriptions/links.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { syncTopics } from "../src/topics/topics.ts";
 import { createSubscribers } from "./subscribers.ts";
@@ -28,8 +31,12 @@ const { values } = parseArgs({
     faults: { type: "boolean", default: false },
     "fault-subscribers": { type: "string", default: "5000" },
     out: { type: "string" },
+    // V8 grows its heap lazily under a high allocation rate (the live set while sending is ~70 MB, the heap grows
+    // past 200 MB); a cap keeps the process small. Pass --node-flags "" to measure without it.
+    "node-flags": { type: "string", default: "--max-old-space-size=256" },
   },
 });
+const NODE_FLAGS = values["node-flags"]!.split(" ").filter(Boolean);
 const N = Number(values.subscribers);
 const DATE = "2026-11-24";
 const POOL = 10;
@@ -74,7 +81,7 @@ function startApp(smtpUrl: string, plan: boolean, env: Record<string, string> = 
   const messages: Record<string, number>[] = [];
   const child = fork(path.join(PROJECT_ROOT, "bench/app.ts"), plan ? ["--plan", "--date", DATE] : ["--date", DATE], {
     // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each app process there (open in Chrome DevTools).
-    execArgv: process.env.BENCH_CPU_PROFILE ? [...tsx, "--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : tsx,
+    execArgv: [...tsx, ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), ...NODE_FLAGS],
     env: {
       PATH: process.env.PATH,
       NODE_ENV: "production",
@@ -142,6 +149,29 @@ async function resetDay() {
   await db.$executeRawUnsafe(`DELETE FROM pgboss.job WHERE name = 'digest-send'`).catch(() => {});
 }
 
+/** Full per-recipient render (links signed, data prepared, template filled) over planned digests, after one compile. */
+async function measureRender(sample: number) {
+  let t0 = performance.now();
+  const templates = await loadEmailTemplates();
+  const compileMs = performance.now() - t0;
+  const digests = await db.digest.findMany({
+    where: { status: "planned" },
+    take: sample,
+    include: { subscriber: true, items: { orderBy: { position: "asc" }, include: { paper: true } } },
+  });
+  const links = { publicBaseUrl: "https://digest.example.com", appSecret: secret };
+  t0 = performance.now();
+  for (const d of digests) {
+    renderDigest(
+      templates,
+      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: d.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) },
+      { baseUrl: links.publicBaseUrl, viewInBrowserUrl: digestPageUrl(links, d.id), ...subscriberLinks(links, d.subscriber.id), postalAddress: "1 Example Street" },
+    );
+  }
+  const perRecipientMs = (performance.now() - t0) / digests.length;
+  return { compileMs, perRecipientMs, rendersPerSecondPerCore: 1000 / perRecipientMs, sample: digests.length };
+}
+
 async function typicalDigestSize() {
   const templates = await loadEmailTemplates();
   const papers = await db.paper.findMany({ take: 5, orderBy: { rank: "asc" } });
@@ -180,12 +210,16 @@ for (const workers of values.workers!.split(",").map(Number)) {
   const apps = [startApp(smtpUrl, true), ...Array.from({ length: workers - 1 }, () => startApp(smtpUrl, false))];
   const plan = await apps[0]!.message("planMs");
   console.log(`planned ${plan.planned} digests in ${(plan.planMs! / 1000).toFixed(1)} s (${plan.skipped} with nothing new)`);
+  // Render throughput on its own (one core, this process), on the digests just planned.
+  const render = await measureRender(5000);
+  console.log(`render: MJML compile ${render.compileMs.toFixed(0)} ms once, then ${render.perRecipientMs.toFixed(3)} ms per recipient (${render.rendersPerSecondPerCore.toFixed(0)} digests/s per core)`);
   const sendStarted = performance.now();
   await Promise.all(apps.map((a) => a.send()));
   await waitUntilSent(plan.planned!, `sending (${workers} process${workers > 1 ? "es" : ""})`);
   const sendSeconds = (performance.now() - sendStarted) / 1000;
   const wallSeconds = (performance.now() - t) / 1000;
   const reports = await Promise.all(apps.map((a) => a.stop()));
+  console.log(`memory (MB): after planning ${plan.rssAfterPlanMb!.toFixed(0)}; peaks ${JSON.stringify(reports.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k.startsWith("peak_")))))}`);
   sink.kill("SIGTERM");
   const counts = deliveries(log);
   const delivered = [...counts.values()].reduce((a, b) => a + b, 0);
@@ -202,8 +236,11 @@ for (const workers of values.workers!.split(",").map(Number)) {
     throughputPerSecond: delivered / sendSeconds,
     ceilingPerSecond: ceiling.perSecond,
     ratioToCeiling: delivered / sendSeconds / ceiling.perSecond,
-    fillMsPerRecipient: fillMs / fills,
-    rendersPerSecondPerCore: 1000 / (fillMs / fills),
+    mjmlCompileMs: render.compileMs,
+    renderMsPerRecipient: render.perRecipientMs,
+    rendersPerSecondPerCore: render.rendersPerSecondPerCore,
+    // The template fill alone, as measured inside the app processes while they sent.
+    fillMsPerRecipientInApp: fillMs / fills,
     peakRssMb: Math.max(...reports.map((r) => r.maxRssMb!)),
     delivered,
     distinctRecipients: counts.size,
@@ -266,15 +303,15 @@ const commit = (() => {
     return "unknown";
   }
 })();
-const result = { date: new Date().toISOString(), commit, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, papers: ingest.papers, digestBytes: size, runs, faults };
+const result = { date: new Date().toISOString(), commit, appNodeFlags: NODE_FLAGS, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, papers: ingest.papers, digestBytes: size, runs, faults };
 const out = values.out ?? path.join(PROJECT_ROOT, "bench", "results", `${new Date().toISOString().slice(0, 10)}-${commit}.json`);
 fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
 const f = (n: unknown, d = 1) => (typeof n === "number" ? n.toFixed(d) : String(n));
-console.log(`\n| app processes | subscribers | planning (s) | send throughput (msg/s) | ceiling (msg/s) | ratio | fill (ms/recipient) | renders/s/core | peak RSS (MB) | wall (s) | duplicates | missing |`);
+console.log(`\n| app processes | subscribers | planning (s) | send throughput (msg/s) | ceiling (msg/s) | ratio | render (ms/recipient) | renders/s/core | peak RSS (MB) | wall (s) | duplicates | missing |`);
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
 for (const r of runs) {
-  console.log(`| ${r.workers} | ${r.subscribers} | ${f(r.planSeconds)} | ${f(r.throughputPerSecond, 0)} | ${f(r.ceilingPerSecond, 0)} | ${f(r.ratioToCeiling, 2)} | ${f(r.fillMsPerRecipient, 3)} | ${f(r.rendersPerSecondPerCore, 0)} | ${f(r.peakRssMb, 0)} | ${f(r.wallSeconds)} | ${r.duplicates} | ${r.missing} |`);
+  console.log(`| ${r.workers} | ${r.subscribers} | ${f(r.planSeconds)} | ${f(r.throughputPerSecond, 0)} | ${f(r.ceilingPerSecond, 0)} | ${f(r.ratioToCeiling, 2)} | ${f(r.renderMsPerRecipient, 3)} | ${f(r.rendersPerSecondPerCore, 0)} | ${f(r.peakRssMb, 0)} | ${f(r.wallSeconds)} | ${r.duplicates} | ${r.missing} |`);
 }
 if (faults.length) {
   console.log(`\n| fault | subscribers | planned | delivered | missing | duplicates | 421 answers | claimed at kill |`);
