@@ -1,21 +1,23 @@
-// The raw SMTP ceiling: Nodemailer's pooled transport sending messages of the digest's size to the sink, with
-// nothing else going on in the process. Prints {"messages","seconds","perSecond"} as JSON.
+// The raw SMTP ceiling: Nodemailer's pooled transport sending a real rendered digest (same HTML and text, so the
+// same size and the same MIME encoding work) to the sink, with nothing else going on in the process.
+// Prints {"messages","seconds","perSecond"} as JSON.
+import fs from "node:fs";
 import { parseArgs } from "node:util";
 import nodemailer from "nodemailer";
 
-const { values } = parseArgs({ options: { url: { type: "string" }, count: { type: "string" }, pool: { type: "string" }, size: { type: "string" } } });
+const { values } = parseArgs({ options: { url: { type: "string" }, count: { type: "string" }, pool: { type: "string" }, concurrency: { type: "string" }, html: { type: "string" }, text: { type: "string" } } });
 const transport = nodemailer.createTransport({ url: values.url, pool: true, maxConnections: Number(values.pool), maxMessages: 1000 });
-const html = `<p>${"x".repeat(Math.max(0, Number(values.size) - 2000))}</p>`;
-const text = "y".repeat(1500);
+const html = fs.readFileSync(values.html!, "utf8");
+const text = fs.readFileSync(values.text!, "utf8");
 const count = Number(values.count);
 const started = performance.now();
 let next = 0;
-// Same shape of concurrency as the worker: a bounded number of sends in flight.
+// The same number of sends in flight as the app's worker.
 await Promise.all(
-  Array.from({ length: Number(values.pool) * 4 }, async () => {
+  Array.from({ length: Number(values.concurrency) }, async () => {
     while (next < count) {
       const i = next++;
-      await transport.sendMail({ from: "bench@localhost", to: `ceiling${i}@example.com`, subject: `Ceiling ${i}`, html, text });
+      await transport.sendMail({ from: "Trending Papers Digest <digest@example.com>", to: `ceiling${i}@example.com`, subject: `5 new papers: Reasoning — Tue 24 Nov`, html, text });
     }
   }),
 );

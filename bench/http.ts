@@ -8,9 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import autocannon from "autocannon";
-import pg from "pg";
 import { PROJECT_ROOT } from "../src/config.ts";
-import { ensureDatabase } from "../src/db/database.ts";
+import { dropDatabase, ensureDatabase } from "../src/db/database.ts";
 import { startEmbeddedPostgres, withDatabase } from "../src/db/embedded.ts";
 
 const { values } = parseArgs({ options: { rate: { type: "string", default: "200" }, seconds: { type: "string", default: "20" }, out: { type: "string" } } });
@@ -90,10 +89,7 @@ const results = [
 app.kill("SIGTERM");
 await new Promise((r) => app.once("exit", r));
 sink.kill("SIGTERM");
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-await admin.end();
+await dropDatabase(server.url, dbName);
 await server.stop();
 fs.rmSync(scratch, { recursive: true, force: true });
 

@@ -10,11 +10,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
-import pg from "pg";
 import { PROJECT_ROOT } from "../src/config.ts";
 import { ingestPath } from "../src/corpus/ingest.ts";
 import { createDb } from "../src/db/client.ts";
-import { ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../src/db/database.ts";
+import { dropDatabase, ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../src/db/database.ts";
 import { startEmbeddedPostgres, withDatabase } from "../src/db/embedded.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
 import { renderDigest } from "../src/digest/render.ts";
@@ -172,7 +171,8 @@ async function measureRender(sample: number) {
   return { compileMs, perRecipientMs, rendersPerSecondPerCore: 1000 / perRecipientMs, sample: digests.length };
 }
 
-async function typicalDigestSize() {
+/** A real rendered digest of five papers, written to files for the ceiling run; returns its size. */
+async function typicalDigest() {
   const templates = await loadEmailTemplates();
   const papers = await db.paper.findMany({ take: 5, orderBy: { rank: "asc" } });
   const r = renderDigest(
@@ -180,6 +180,8 @@ async function typicalDigestSize() {
     { localDate: new Date(DATE), email: "size@example.com", confirmedAt: new Date(), papers: papers.map((p) => ({ ...p, matchedTopics: ["reasoning"], matchedKeywords: [] })) },
     { baseUrl: "https://digest.example.com", viewInBrowserUrl: "https://digest.example.com/digests/x", manageUrl: "https://digest.example.com/manage/x", unsubscribeUrl: "https://digest.example.com/unsubscribe/x", postalAddress: "x" },
   );
+  fs.writeFileSync(path.join(scratch, "digest.html"), r.html);
+  fs.writeFileSync(path.join(scratch, "digest.txt"), r.text);
   return r.html.length + r.text.length;
 }
 
@@ -188,10 +190,11 @@ console.log(`creating ${N} confirmed subscribers...`);
 let t = performance.now();
 await createSubscribers(db, N);
 console.log(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
-const size = await typicalDigestSize();
+const size = await typicalDigest();
 
 const runs: Record<string, unknown>[] = [];
-for (const workers of values.workers!.split(",").map(Number)) {
+// --workers none: only the fault runs.
+for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0)) {
   await resetDay();
   const port = freePort();
   const log = sinkLog();
@@ -201,7 +204,10 @@ for (const workers of values.workers!.split(",").map(Number)) {
   // Raw ceiling, same sink, same message size, nothing else running.
   const ceilingCount = Math.min(N, 20000);
   const ceiling = JSON.parse(
-    execSync(`node --import tsx bench/ceiling.ts --url ${smtpUrl} --count ${ceilingCount} --pool ${POOL} --size ${size}`, { cwd: PROJECT_ROOT, encoding: "utf8" }),
+    execSync(
+      `node --import tsx ${NODE_FLAGS.join(" ")} bench/ceiling.ts --url ${smtpUrl} --count ${ceilingCount} --pool ${POOL} --concurrency ${CONCURRENCY} --html ${path.join(scratch, "digest.html")} --text ${path.join(scratch, "digest.txt")}`,
+      { cwd: PROJECT_ROOT, encoding: "utf8" },
+    ),
   ) as { perSecond: number };
   fs.writeFileSync(log, ""); // the ceiling's messages are not digests
 
@@ -321,9 +327,6 @@ if (faults.length) {
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 
 await db.$disconnect();
-const admin = new pg.Client({ connectionString: server.url });
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-await admin.end();
+await dropDatabase(server.url, dbName);
 await server.stop();
 fs.rmSync(scratch, { recursive: true, force: true });

@@ -27,6 +27,8 @@ const server = new SMTPServer({
     });
   },
 });
+// A client that vanishes (a killed app) resets its socket: an error to note, not a reason to die.
+server.on("error", () => {});
 server.listen(Number(values.port), "127.0.0.1", () => process.send?.({ ready: true }));
 process.on("message", (msg: { stats?: boolean }) => {
   if (msg.stats) process.send?.({ refused });

@@ -64,3 +64,14 @@ export async function ensureDatabase(serverUrl: string, name: string, template?:
     await client.end();
   }
 }
+
+/** Drops `name` on the server, disconnecting whoever is still connected (throwaway test and bench databases). */
+export async function dropDatabase(serverUrl: string, name: string) {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -56,6 +56,8 @@ export async function startMailCatcher(port = 0): Promise<MailCatcher> {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve());
   });
+  // After listening, socket errors (a client that vanished) must not crash the app.
+  server.on("error", () => {});
   const { port: boundPort } = server.server.address() as AddressInfo;
   return {
     url: `smtp://127.0.0.1:${boundPort}`,

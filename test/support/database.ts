@@ -1,9 +1,8 @@
 // A fresh database per test file, cloned from the migrated template (fast: a file copy inside PostgreSQL).
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { inject } from "vitest";
 import { createDb, type Db } from "../../src/db/client.ts";
-import { ensureDatabase } from "../../src/db/database.ts";
+import { dropDatabase, ensureDatabase } from "../../src/db/database.ts";
 import { withDatabase } from "../../src/db/embedded.ts";
 
 export interface TestDatabase {
@@ -26,14 +25,4 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await dropDatabase(serverUrl, name);
     },
   };
-}
-
-export async function dropDatabase(serverUrl: string, name: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
 }

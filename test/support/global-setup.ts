@@ -1,6 +1,6 @@
 // Once per test run: one PostgreSQL server (embedded, or DATABASE_URL's) and a migrated template database.
 import type { TestProject } from "vitest/node";
-import { ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../../src/db/database.ts";
+import { dropDatabase, ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../../src/db/database.ts";
 import { startEmbeddedPostgres, withDatabase } from "../../src/db/embedded.ts";
 import { applyMigrations } from "../../src/db/migrate.ts";
 
@@ -22,7 +22,6 @@ export default async function setup(project: TestProject) {
   project.provide("pgServerUrl", server.url);
   project.provide("templateDatabase", template);
   return async () => {
-    const { dropDatabase } = await import("./database.ts");
     await dropDatabase(server.url, template);
     await server.stop();
   };

@@ -75,6 +75,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       });
     },
   });
+  // A client that vanishes (a killed process) resets its socket: not a reason to crash the test process.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
   sink.url = `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   sink.stop = () => new Promise((resolve) => server.close(() => resolve()));
