@@ -1,7 +1,7 @@
 // `npm run bench:http`: the real app (`src/main.ts`, its own process, fresh database, per-IP limits off) under a
 // fixed request rate from autocannon on loopback: POST /api/subscriptions (a new address each time, so every request
 // writes and sends a confirmation email) and GET / (the subscribe page). Reports p50/p99 latency and errors.
-//   --rate 200 (requests per second)   --seconds 20   --out FILE
+//   --rate 200 (requests per second)   --seconds 20   --connections 4   --out FILE
 import { type ChildProcess, fork, spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -12,7 +12,10 @@ import { PROJECT_ROOT } from "../src/config.ts";
 import { dropDatabase, ensureDatabase } from "../src/db/database.ts";
 import { startEmbeddedPostgres, withDatabase } from "../src/db/embedded.ts";
 
-const { values } = parseArgs({ options: { rate: { type: "string", default: "200" }, seconds: { type: "string", default: "20" }, out: { type: "string" } } });
+// autocannon paces overallRate per tick across its connections, so many connections arrive as bursts; a few
+// keep-alive connections give an even rate. --connections sets it.
+const { values } = parseArgs({ options: { rate: { type: "string", default: "200" }, seconds: { type: "string", default: "20" }, connections: { type: "string", default: "4" }, out: { type: "string" } } });
+const connections = Number(values.connections);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-http-"));
@@ -26,7 +29,9 @@ const sink: ChildProcess = fork(path.join(PROJECT_ROOT, "bench/smtp-sink.ts"), [
 await new Promise((resolve) => sink.once("message", resolve));
 
 const port = 59000 + (process.pid % 900);
-const app = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+// BENCH_CPU_PROFILE=dir writes a V8 CPU profile of the app there.
+const profile = process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+const app = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts"], {
   cwd: PROJECT_ROOT,
   env: {
     PATH: process.env.PATH,
@@ -52,9 +57,9 @@ for (let i = 0; ; i++) {
 
 const TOPICS = ["reasoning", "agents", "math", "continual-learning", "diffusion"];
 let n = 0;
-async function drive(title: string, opts: Partial<autocannon.Options>) {
+async function drive(title: string, urlPath: string, opts: Partial<autocannon.Options>) {
   console.log(`${title}: ${rate} req/s for ${seconds} s...`);
-  const result = await autocannon({ url: base, connections: 20, duration: seconds, overallRate: rate, ...opts } as autocannon.Options);
+  const result = await autocannon({ url: `${base}${urlPath}`, connections, duration: seconds, overallRate: rate, ...opts } as autocannon.Options);
   const non2xx = result.non2xx;
   return {
     scenario: title,
@@ -71,7 +76,7 @@ async function drive(title: string, opts: Partial<autocannon.Options>) {
 // Warm-up: first requests compile templates and open connections.
 await fetch(`${base}/`);
 const results = [
-  await drive("POST /api/subscriptions", {
+  await drive("POST /api/subscriptions", "/api/subscriptions", {
     method: "POST",
     headers: { "content-type": "application/json" },
     requests: [
@@ -83,7 +88,7 @@ const results = [
       },
     ],
   }),
-  await drive("GET /", { method: "GET" }),
+  await drive("GET /", "/", { method: "GET" }),
 ];
 
 app.kill("SIGTERM");
@@ -97,5 +102,5 @@ console.log(`\n| scenario | rate (req/s) | requests | p50 (ms) | p99 (ms) | max 
 console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
 for (const r of results) console.log(`| ${r.scenario} | ${r.ratePerSecond} | ${r.requests} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.errors} | ${r.non2xx} |`);
 const out = values.out ?? path.join(PROJECT_ROOT, "bench", "results", `http-${new Date().toISOString().slice(0, 10)}.json`);
-fs.writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, rate, seconds, results }, null, 2)}\n`);
+fs.writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, node: process.version }, rate, seconds, connections, results }, null, 2)}\n`);
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);

@@ -151,7 +151,7 @@ async function resetDay() {
 /** Full per-recipient render (links signed, data prepared, template filled) over planned digests, after one compile. */
 async function measureRender(sample: number) {
   let t0 = performance.now();
-  const templates = await loadEmailTemplates();
+  const templates = await loadEmailTemplates(undefined, { cache: false }); // the real MJML compile, not the cache
   const compileMs = performance.now() - t0;
   const digests = await db.digest.findMany({
     where: { status: "planned" },

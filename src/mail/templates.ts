@@ -21,7 +21,8 @@ export interface EmailTemplates {
   names(): string[];
 }
 
-export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR): Promise<EmailTemplates> {
+export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR, opts: { cache?: boolean } = {}): Promise<EmailTemplates> {
+  const useCache = (opts.cache ?? true) && dir === EMAIL_TEMPLATES_DIR;
   const html = Handlebars.create();
   const text = Handlebars.create();
   const compiled = new Map<string, { html: Handlebars.TemplateDelegate; text: Handlebars.TemplateDelegate }>();
@@ -29,7 +30,7 @@ export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR): Promise<Ema
   for (const file of fs.readdirSync(dir).sort()) {
     if (!file.endsWith(".mjml") || file.startsWith("_")) continue;
     const name = file.slice(0, -".mjml".length);
-    const compiledHtml = await compileMjml(dir, file, version);
+    const compiledHtml = await compileMjml(dir, file, useCache ? version : undefined);
     const textFile = path.join(dir, `${name}.txt.hbs`);
     if (!fs.existsSync(textFile)) throw new Error(`${file} has no plain-text twin ${name}.txt.hbs`);
     compiled.set(name, {
@@ -55,15 +56,15 @@ function templatesVersion(dir: string): string {
 }
 
 /** MJML -> HTML (placeholders kept), from the cache when this version was compiled before. */
-async function compileMjml(dir: string, file: string, version: string): Promise<string> {
-  const cached = path.join(COMPILED_CACHE_DIR, `${version}-${file}.html`);
-  if (dir === EMAIL_TEMPLATES_DIR && fs.existsSync(cached)) return fs.readFileSync(cached, "utf8");
+async function compileMjml(dir: string, file: string, cacheVersion: string | undefined): Promise<string> {
+  const cached = cacheVersion && path.join(COMPILED_CACHE_DIR, `${cacheVersion}-${file}.html`);
+  if (cached && fs.existsSync(cached)) return fs.readFileSync(cached, "utf8");
   const { default: mjml2html } = await import("mjml");
   const filePath = path.join(dir, file);
   // MJML 5 ignores mj-include unless allowed; allow it inside the templates folder only.
   const result = await mjml2html(fs.readFileSync(filePath, "utf8"), { filePath, validationLevel: "strict", keepComments: false, ignoreIncludes: false, includePath: dir });
   if (result.errors.length) throw new Error(`${file}: ${result.errors.map((e) => e.formattedMessage).join("; ")}`);
-  if (dir === EMAIL_TEMPLATES_DIR) {
+  if (cached) {
     try {
       fs.mkdirSync(COMPILED_CACHE_DIR, { recursive: true });
       fs.writeFileSync(`${cached}.${process.pid}`, result.html);

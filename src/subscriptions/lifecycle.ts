@@ -5,6 +5,7 @@ import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
 import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
 import { hashConfirmationToken, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
+import { readSubscribeState, savePendingSubscription } from "./queries.ts";
 import { isSuppressed } from "./suppression.ts";
 
 export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
@@ -23,36 +24,30 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
   const dayAgo = new Date(now.getTime() - 24 * 3600_000);
 
   const outcome = await db.$transaction(async (tx) => {
-    // Row lock: concurrent requests for one address see each other's rows, so the daily cap holds.
+    // Lock the address: concurrent requests for one address see each other's rows, so the daily cap holds.
     await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${input.email}))`;
-    if (await isSuppressed(tx, input.email)) return { kind: "none" as const };
-    const existing = await tx.subscriber.findUnique({ where: { email: input.email }, select: { id: true, status: true } });
-    const sentToday = existing ? await tx.confirmationToken.count({ where: { subscriberId: existing.id, createdAt: { gt: dayAgo } } }) : 0;
-    if (sentToday >= deps.confirmationEmailsPerDay) return { kind: "none" as const };
+    const state = await readSubscribeState(tx, input.email, dayAgo);
+    if (state.suppressed || state.emailsToday >= deps.confirmationEmailsPerDay || state.status === "bounced") return { kind: "none" as const };
 
-    if (existing && (existing.status === "active" || existing.status === "paused")) {
+    if (state.subscriberId && (state.status === "active" || state.status === "paused")) {
       // Someone may be typing another person's address: change nothing, tell the owner.
-      await tx.confirmationToken.create({ data: { subscriberId: existing.id, kind: "manage_link", tokenHash: newConfirmationToken().hash, expiresAt: now } });
-      return { kind: "manage" as const, subscriberId: existing.id };
+      await tx.confirmationToken.create({ data: { subscriberId: state.subscriberId, kind: "manage_link", tokenHash: newConfirmationToken().hash, expiresAt: now } });
+      return { kind: "manage" as const, subscriberId: state.subscriberId };
     }
-    if (existing?.status === "bounced") return { kind: "none" as const };
-
-    const preferences = {
+    const { token, hash } = newConfirmationToken();
+    const subscriberId = await savePendingSubscription(tx, state.subscriberId, {
+      email: input.email,
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
       keywords: input.keywords,
-      subscribedIp: ip ?? null,
-      status: "pending" as const,
-    };
-    const subscriber = existing
-      ? await tx.subscriber.update({ where: { id: existing.id }, data: { ...preferences, topics: { deleteMany: {}, create: topicIds.map((topicId) => ({ topicId })) } } })
-      : await tx.subscriber.create({ data: { email: input.email, ...preferences, topics: { create: topicIds.map((topicId) => ({ topicId })) } } });
-    const { token, hash } = newConfirmationToken();
-    await tx.confirmationToken.create({
-      data: { subscriberId: subscriber.id, kind: "confirm", tokenHash: hash, expiresAt: new Date(now.getTime() + CONFIRMATION_TTL_HOURS * 3600_000) },
+      topicIds,
+      ip: ip ?? null,
+      tokenHash: hash,
+      expiresAt: new Date(now.getTime() + CONFIRMATION_TTL_HOURS * 3600_000),
+      now,
     });
-    return { kind: "confirm" as const, subscriberId: subscriber.id, token };
+    return { kind: "confirm" as const, subscriberId, token };
   });
 
   return async () => {
