@@ -4,23 +4,18 @@
 //   --faults          (also the fault runs: 421 to 20%, sink killed and restarted, app SIGKILLed and restarted)
 //   --fault-subscribers N (default 5000)    --out FILE      (JSON; default bench/results/<date>-<commit>.json)
 //   --node-flags "..." (Node flags of the app processes; default --max-old-space-size=256)
-import { type ChildProcess, execSync, fork } from "node:child_process";
+import { execSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import cliProgress from "cli-progress";
 import { PROJECT_ROOT } from "../src/config.ts";
-import { ingestPath } from "../src/corpus/ingest.ts";
-import { createDb } from "../src/db/client.ts";
-import { dropDatabase, ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../src/db/database.ts";
-import { startEmbeddedPostgres, withDatabase } from "../src/db/embedded.ts";
-import { applyMigrations } from "../src/db/migrate.ts";
 import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
-import { subscriberLinks } from "../src/subscriptions/links.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
-import { syncTopics } from "../src/topics/topics.ts";
+import { subscriberLinks } from "../src/subscriptions/links.ts";
+import { runFaults } from "./faults.ts";
+import { CONCURRENCY, createHarness, DATE, POOL, SECRET } from "./harness.ts";
 import { createSubscribers } from "./subscribers.ts";
 
 const { values } = parseArgs({
@@ -37,116 +32,8 @@ const { values } = parseArgs({
 });
 const NODE_FLAGS = values["node-flags"]!.split(" ").filter(Boolean);
 const N = Number(values.subscribers);
-const DATE = "2026-11-24";
-const POOL = 10;
-const CONCURRENCY = 100;
-const SHARED_CORPUS = path.resolve(PROJECT_ROOT, "..", "shared", "corpus");
-const tsx = ["--import", "tsx"];
-const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-bench-"));
-const secret = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
-
-// --- database -------------------------------------------------------------------------------------------------
-const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop: async () => {} } : await startEmbeddedPostgres({ port: 56000 + (process.pid % 4000), persistent: false });
-const dbName = `tpd_bench_${Date.now()}`;
-await ensureDatabase(server.url, dbName);
-const dbUrl = withDatabase(server.url, dbName);
-await applyMigrations({ connectionString: dbUrl, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH });
-const db = createDb(dbUrl);
-await syncTopics(db);
-const corpus = fs.existsSync(SHARED_CORPUS) ? SHARED_CORPUS : path.join(PROJECT_ROOT, "corpus");
-if (corpus !== SHARED_CORPUS) console.warn(`shared corpus not found at ${SHARED_CORPUS}: using the sample corpus in corpus/`);
-const ingest = await ingestPath(db, corpus);
-console.log(`database ${dbName}: ${ingest.papers} papers from ${path.relative(process.cwd(), corpus)}`);
-
-// --- helpers --------------------------------------------------------------------------------------------------
-const freePort = () => 57000 + Math.floor(Math.random() * 3000);
-const sinkLog = () => path.join(scratch, `sink-${Date.now()}.log`);
-
-function startSink(port: number, log: string, failRate = 0): Promise<ChildProcess> {
-  const child = fork(path.join(PROJECT_ROOT, "bench/smtp-sink.ts"), ["--port", String(port), "--log", log, "--fail-rate", String(failRate)], { execArgv: tsx });
-  return new Promise((resolve, reject) => {
-    child.once("message", () => resolve(child));
-    child.once("exit", (code) => reject(new Error(`sink exited ${code}`)));
-  });
-}
-
-function deliveries(log: string) {
-  const counts = new Map<string, number>();
-  if (fs.existsSync(log)) for (const to of fs.readFileSync(log, "utf8").split("\n")) if (to) counts.set(to, (counts.get(to) ?? 0) + 1);
-  return counts;
-}
-
-function startApp(smtpUrl: string, plan: boolean, env: Record<string, string> = {}) {
-  const messages: Record<string, number>[] = [];
-  const child = fork(path.join(PROJECT_ROOT, "bench/app.ts"), plan ? ["--plan", "--date", DATE] : ["--date", DATE], {
-    // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each app process there (open in Chrome DevTools).
-    execArgv: [...tsx, ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), ...NODE_FLAGS],
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: "production",
-      DATABASE_URL: dbUrl,
-      SMTP_URL: smtpUrl,
-      APP_SECRET: secret,
-      PUBLIC_BASE_URL: "https://digest.example.com",
-      SMTP_POOL_SIZE: String(POOL),
-      DIGEST_WORKER_CONCURRENCY: String(CONCURRENCY),
-      DIGEST_RETRY_DELAY_SECONDS: "1",
-      DIGEST_SEND_LEASE_SECONDS: "5",
-      LOG_LEVEL: "error",
-      ...env,
-    },
-  });
-  child.on("message", (m) => messages.push(m as Record<string, number>));
-  const message = (key: string) =>
-    new Promise<Record<string, number>>((resolve) => {
-      const check = () => {
-        const found = messages.find((m) => key in m);
-        if (found) resolve(found);
-        else setTimeout(check, 50);
-      };
-      check();
-    });
-  const stop = async () => {
-    child.kill("SIGTERM");
-    return message("done");
-  };
-  const send = async () => {
-    await message("ready");
-    child.send({ send: true });
-  };
-  return { child, message, stop, send };
-}
-
-async function finishedDigests() {
-  const rows = await db.$queryRaw<{ done: bigint; open: bigint }[]>`
-    SELECT count(*) FILTER (WHERE status IN ('sent', 'failed')) AS done, count(*) FILTER (WHERE status IN ('planned', 'sending')) AS open FROM digests`;
-  return { done: Number(rows[0]!.done), open: Number(rows[0]!.open) };
-}
-
-async function waitUntilSent(total: number, label: string, onProgress?: (done: number) => Promise<void> | void) {
-  const bar = process.stdout.isTTY ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} {rate}/s`, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-  bar?.start(total, 0, { rate: 0 });
-  const started = performance.now();
-  let lastLog = 0;
-  for (;;) {
-    const { done, open } = await finishedDigests();
-    const rate = Math.round(done / ((performance.now() - started) / 1000));
-    bar?.update(done, { rate });
-    if (!bar && performance.now() - lastLog > 5000) {
-      console.log(`${label}: ${done}/${total} (${rate}/s)`);
-      lastLog = performance.now();
-    }
-    await onProgress?.(done);
-    if (done >= total && open === 0) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  bar?.stop();
-}
-
-async function resetDay() {
-  await db.digest.deleteMany();
-  await db.$executeRawUnsafe(`DELETE FROM pgboss.job WHERE name = 'digest-send'`).catch(() => {});
-}
+const h = await createHarness(NODE_FLAGS);
+const { db, scratch, startSink, startApp, waitUntilSent, resetDay, deliveries, freePort, sinkLog } = h;
 
 /** Full per-recipient render (links signed, data prepared, template filled) over planned digests, after one compile. */
 async function measureRender(sample: number) {
@@ -158,7 +45,7 @@ async function measureRender(sample: number) {
     take: sample,
     include: { subscriber: true, items: { orderBy: { position: "asc" }, include: { paper: true } } },
   });
-  const links = { publicBaseUrl: "https://digest.example.com", appSecret: secret };
+  const links = { publicBaseUrl: "https://digest.example.com", appSecret: SECRET };
   t0 = performance.now();
   for (const d of digests) {
     renderDigest(
@@ -256,50 +143,7 @@ for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0
 }
 
 // --- fault runs -----------------------------------------------------------------------------------------------
-const faults: Record<string, unknown>[] = [];
-if (values.faults) {
-  const FN = Number(values["fault-subscribers"]);
-  await db.subscriber.deleteMany();
-  await createSubscribers(db, FN);
-  for (const fault of ["smtp-421-20pct", "sink-killed-and-restarted", "app-sigkill-and-restart"] as const) {
-    await resetDay();
-    const port = freePort();
-    const log = sinkLog();
-    let sink = await startSink(port, log, fault === "smtp-421-20pct" ? 0.2 : 0);
-    const smtpUrl = `smtp://127.0.0.1:${port}`;
-    let app = startApp(smtpUrl, true);
-    const plan = await app.message("planMs");
-    await app.send();
-    let injected = false;
-    let inFlightAtKill = 0;
-    await waitUntilSent(plan.planned!, fault, async (done) => {
-      if (injected || done < plan.planned! * 0.3) return;
-      injected = true;
-      if (fault === "sink-killed-and-restarted") {
-        sink.kill("SIGKILL");
-        await new Promise((r) => setTimeout(r, 2000));
-        sink = await startSink(port, log);
-      } else if (fault === "app-sigkill-and-restart") {
-        const before = (await db.digest.count({ where: { status: "sending" } }));
-        inFlightAtKill = before;
-        app.child.kill("SIGKILL");
-        await new Promise((r) => app.child.once("exit", r));
-        app = startApp(smtpUrl, true);
-        await app.send();
-      }
-    });
-    await app.stop();
-    const refused = fault === "smtp-421-20pct" ? await new Promise<number>((resolve) => {
-      sink.once("message", (m) => resolve((m as { refused: number }).refused));
-      sink.send({ stats: true });
-    }) : 0;
-    sink.kill("SIGTERM");
-    const counts = deliveries(log);
-    const delivered = [...counts.values()].reduce((a, b) => a + b, 0);
-    faults.push({ fault, subscribers: FN, planned: plan.planned, delivered, distinctRecipients: counts.size, missing: plan.planned! - counts.size, duplicates: delivered - counts.size, refusedWith421: refused, claimedAtKill: inFlightAtKill, failedDigests: await db.digest.count({ where: { status: "failed" } }) });
-    console.log(`${fault}: ${JSON.stringify(faults.at(-1))}`);
-  }
-}
+const faults = values.faults ? await runFaults(h, Number(values["fault-subscribers"])) : [];
 
 // --- report ---------------------------------------------------------------------------------------------------
 const commit = (() => {
@@ -309,7 +153,7 @@ const commit = (() => {
     return "unknown";
   }
 })();
-const result = { date: new Date().toISOString(), commit, appNodeFlags: NODE_FLAGS, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, papers: ingest.papers, digestBytes: size, runs, faults };
+const result = { date: new Date().toISOString(), commit, appNodeFlags: NODE_FLAGS, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, papers: h.papers, digestBytes: size, runs, faults };
 const out = values.out ?? path.join(PROJECT_ROOT, "bench", "results", `${new Date().toISOString().slice(0, 10)}-${commit}.json`);
 fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 
@@ -326,7 +170,4 @@ if (faults.length) {
 }
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 
-await db.$disconnect();
-await dropDatabase(server.url, dbName);
-await server.stop();
-fs.rmSync(scratch, { recursive: true, force: true });
+await h.close();
