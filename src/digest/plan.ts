@@ -52,6 +52,9 @@ async function planInBatches(
       })
       .finally(() => inflight.delete(work));
     inflight.add(work);
+    // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
+    // unhandled rejection and end the process.
+    work.catch(() => {});
     if (inflight.size >= parallel) await Promise.race(inflight);
     if (due.length < batchSize) break;
   }

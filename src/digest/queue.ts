@@ -30,7 +30,9 @@ export async function startQueue(connectionString: string, settings: QueueSettin
     retryLimit: settings.maxAttempts,
     retryDelay: settings.retryDelaySeconds,
     retryBackoff: true,
-    expireInSeconds: settings.leaseSeconds,
+    // A job holds up to 50 digests, claimed a few at a time, each claim a fresh lease: the job may run much longer
+    // than one lease. A killed worker's digests do not wait for this: the next tick re-queues them after the lease.
+    expireInSeconds: settings.leaseSeconds * 10,
   };
   await boss.createQueue(DIGEST_QUEUE, { name: DIGEST_QUEUE, ...options });
   await boss.updateQueue(DIGEST_QUEUE, { name: DIGEST_QUEUE, ...options });

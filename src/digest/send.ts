@@ -49,8 +49,16 @@ export async function sendDigest(deps: SendDeps, digestId: string): Promise<Send
  * with its neighbours into one UPDATE), so a crash can re-send only about `concurrency` messages.
  */
 export async function sendDigests(deps: SendDeps, digestIds: string[], concurrency = digestIds.length): Promise<Map<string, SendOutcome | TransientSendError>> {
-  const { db } = deps;
   const outcomes = new Map<string, SendOutcome | TransientSendError>(digestIds.map((id) => [id, "not-claimed"]));
+  // Claim only as many as go out at once: a claim is a lease, and digests waiting behind slow sends must not age
+  // out of it while their worker is alive.
+  const chunk = Math.max(1, concurrency);
+  for (let i = 0; i < digestIds.length; i += chunk) await sendChunk(deps, digestIds.slice(i, i + chunk), outcomes);
+  return outcomes;
+}
+
+async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<string, SendOutcome | TransientSendError>) {
+  const { db } = deps;
   const now = deps.now?.() ?? new Date();
   const staleBefore = new Date(now.getTime() - deps.leaseSeconds * 1000);
   // Claim: only planned digests, or ones whose worker's lease ran out (killed mid-send).
@@ -59,7 +67,7 @@ export async function sendDigests(deps: SendDeps, digestIds: string[], concurren
     data: { status: "sending", claimedAt: now, attempts: { increment: 1 } },
     select: { id: true },
   });
-  if (claimed.length === 0) return outcomes;
+  if (claimed.length === 0) return;
 
   const digests = await db.digest.findMany({
     where: { id: { in: claimed.map((d) => d.id) } },
@@ -74,11 +82,13 @@ export async function sendDigests(deps: SendDeps, digestIds: string[], concurren
   // Unsubscribed, paused or bounced since planning: nothing goes out.
   const gone = digests.filter((d) => d.subscriber.status !== "active" || suppressed.has(d.subscriber.email));
   if (gone.length) {
-    await db.digest.updateMany({ where: { id: { in: gone.map((d) => d.id) } }, data: { status: "skipped", lastError: "subscriber no longer active" } });
+    await db.digest.updateMany({ where: { id: { in: gone.map((d) => d.id) }, status: "sending", claimedAt: now }, data: { status: "skipped", lastError: "subscriber no longer active" } });
+    // Their papers were never sent: free them for a later digest if the reader comes back.
+    await db.digestItem.deleteMany({ where: { digestId: { in: gone.map((d) => d.id) } } });
     for (const d of gone) outcomes.set(d.id, "skipped");
   }
 
-  const recorder = sentRecorder(db, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
+  const recorder = sentRecorder(db, now, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
   const queue = digests.filter((d) => !gone.includes(d));
   const sendOne = async (digest: (typeof queue)[number]) => {
     const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
@@ -102,24 +112,20 @@ export async function sendDigests(deps: SendDeps, digestIds: string[], concurren
         headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
       });
     } catch (err) {
-      outcomes.set(digest.id, await handleSendError(deps, digest, err));
+      outcomes.set(digest.id, await handleSendError(deps, digest, now, err));
       return;
     }
     outcomes.set(digest.id, "sent");
     // Outside the try: a failed record must not look like a failed send (that would send it again).
     await recorder.add(digest.id, rendered.subject);
   };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
-      for (let digest = queue.shift(); digest; digest = queue.shift()) await sendOne(digest);
-    }),
-  );
+  // The chunk is the concurrency: all of it goes out at once (the SMTP pool queues beyond its connections).
+  await Promise.all(queue.map(sendOne));
   await recorder.flush();
-  return outcomes;
 }
 
 /** Records sent digests, coalescing the ones that finish within a few milliseconds into one statement. */
-function sentRecorder(db: Db, now: () => Date, messageId: (id: string) => string) {
+function sentRecorder(db: Db, claimedAt: Date, now: () => Date, messageId: (id: string) => string) {
   let pending: { id: string; subject: string }[] = [];
   let flushing: Promise<void> | undefined;
   const flush = async (): Promise<void> => {
@@ -127,7 +133,7 @@ function sentRecorder(db: Db, now: () => Date, messageId: (id: string) => string
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    flushing = recordSent(db, batch, now(), messageId);
+    flushing = recordSent(db, batch, claimedAt, now(), messageId);
     await flushing;
   };
   return {
@@ -141,37 +147,45 @@ function sentRecorder(db: Db, now: () => Date, messageId: (id: string) => string
   };
 }
 
-async function recordSent(db: Db, sent: { id: string; subject: string }[], at: Date, messageId: (id: string) => string) {
-  // Raw SQL: one statement for the whole batch, each row with its own subject and Message-ID.
+async function recordSent(db: Db, sent: { id: string; subject: string }[], claimedAt: Date, at: Date, messageId: (id: string) => string) {
+  // Raw SQL: one statement for the whole batch, each row with its own subject and Message-ID. Only rows this claim
+  // still owns are written.
   await db.$executeRaw`
     UPDATE digests d SET status = 'sent', sent_at = ${at}, updated_at = ${at}, last_error = NULL, subject = v.subject, message_id = v.message_id
     FROM unnest(${sent.map((s) => s.id)}::uuid[], ${sent.map((s) => s.subject)}::text[], ${sent.map((s) => messageId(s.id))}::text[]) AS v(id, subject, message_id)
-    WHERE d.id = v.id AND d.status = 'sending'`;
+    WHERE d.id = v.id AND d.status = 'sending' AND d.claimed_at = ${claimedAt}`;
 }
 
 async function handleSendError(
   deps: SendDeps,
   digest: { id: string; attempts: number; subscriber: { email: string } },
+  claimedAt: Date,
   err: unknown,
 ): Promise<SendOutcome | TransientSendError> {
-  const code = (err as { responseCode?: number }).responseCode;
+  const { responseCode: code, command } = err as { responseCode?: number; command?: string };
   const message = `${code ? `${code} ` : ""}${(err as Error).message ?? String(err)}`.slice(0, 500);
-  if (code !== undefined && code >= 500 && code < 600) {
-    // Permanent: the address does not accept mail. Never retried; no email of any kind goes there again.
+  const mine = { id: digest.id, status: "sending" as const, claimedAt };
+  if (code !== undefined && code >= 500 && code < 600 && command === "RCPT TO") {
+    // Permanent, and about this address: it does not accept mail. Never retried; nothing goes there again.
     await deps.db.$transaction(async (tx) => {
-      await tx.digest.update({ where: { id: digest.id }, data: { status: "failed", lastError: message } });
+      await tx.digest.updateMany({ where: mine, data: { status: "failed", lastError: message } });
       await suppressAddress(tx, digest.subscriber.email, "bounced", message);
     });
-    deps.log.warn(`digest ${digest.id}: permanent failure, address suppressed: ${message}`);
+    deps.log.warn(`digest ${digest.id}: recipient rejected, address suppressed: ${message}`);
     return "bounced";
   }
+  // Everything else (4xx, timeouts, lost connections, and 5xx about our login, sender or message) is not the
+  // reader's fault: retry with backoff, so a broken SMTP setting delays mail instead of suppressing everyone.
   if (digest.attempts >= deps.maxAttempts) {
-    await deps.db.digest.update({ where: { id: digest.id }, data: { status: "failed", lastError: `gave up after ${digest.attempts} attempts: ${message}` } });
+    await deps.db.digest.updateMany({ where: mine, data: { status: "failed", lastError: `gave up after ${digest.attempts} attempts: ${message}` } });
+    // Never delivered: its papers may go in a later digest.
+    await deps.db.digestItem.deleteMany({ where: { digestId: digest.id } });
     deps.log.error(`digest ${digest.id}: gave up after ${digest.attempts} attempts: ${message}`);
     return "gave-up";
   }
-  // Temporary (4xx, timeout, connection lost): release the claim so a retry can take it.
-  await deps.db.digest.update({ where: { id: digest.id }, data: { status: "planned", claimedAt: null, lastError: message } });
+  // Release the claim so the retry can take it.
+  await deps.db.digest.updateMany({ where: mine, data: { status: "planned", claimedAt: null, lastError: message } });
+  if (code !== undefined && code >= 500) deps.log.error(`digest ${digest.id}: SMTP server refused with ${message} (check SMTP_URL and MAIL_FROM); retrying`);
   return new TransientSendError(message, digest.attempts);
 }
 

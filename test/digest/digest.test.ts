@@ -24,6 +24,7 @@ afterAll(async () => {
 beforeEach(async () => {
   sink.clear();
   sink.failWith = undefined;
+  sink.failDataWith = undefined;
   await database.db.digest.deleteMany();
   await database.db.subscriber.deleteMany();
   await database.db.suppression.deleteMany();
@@ -167,6 +168,18 @@ describe("sending", () => {
     expect(await db.suppression.findUnique({ where: { email: "nobody@example.com" } })).toMatchObject({ reason: "bounced" });
     expect((await db.digest.findFirstOrThrow({ where: { subscriberId: subscriber.id } })).lastError).toMatch(/550/);
   });
+
+  it("retries a 5xx that is not about the recipient (message refused after DATA) and suppresses nobody", async () => {
+    const { db } = database;
+    await addSubscriber(db, "innocent@example.com", { topics: ["continual-learning"] });
+    let refusals = 1;
+    sink.failDataWith = (to) => (to === "innocent@example.com" && refusals-- > 0 ? { code: 554, message: "message refused" } : undefined);
+    pipeline = await startPipeline(db, database.url, sink.url);
+    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await sink.waitFor(1, "innocent@example.com", 20_000);
+    expect((await db.subscriber.findUniqueOrThrow({ where: { email: "innocent@example.com" } })).status).toBe("active");
+    expect(await db.suppression.count()).toBe(0);
+  }, 30_000);
 
   it("sends once when two schedulers and two workers run at the same time", async () => {
     const { db } = database;

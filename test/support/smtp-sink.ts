@@ -18,6 +18,8 @@ export interface SmtpSink {
   received: ReceivedMail[];
   /** Return an SMTP error (e.g. { code: 421 } or { code: 550 }) to refuse a message, or undefined to accept it. */
   failWith?: (to: string) => { code: number; message: string } | undefined;
+  /** Like failWith, but refuses after the message data (a 5xx that is not about the recipient). */
+  failDataWith?: (to: string) => { code: number; message: string } | undefined;
   /** Milliseconds the server waits before accepting each message (a slow server). */
   delayMs: number;
   /** Waits until `count` messages arrived (to `to` only, when given) and returns them. */
@@ -61,6 +63,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", async () => {
         if (sink.delayMs) await new Promise((r) => setTimeout(r, sink.delayMs));
+        const refusal = sink.failDataWith?.(session.envelope.rcptTo.map((r) => r.address).join(","));
+        if (refusal) return callback(Object.assign(new Error(refusal.message), { responseCode: refusal.code }));
         const raw = Buffer.concat(chunks).toString("utf8");
         const mail = await simpleParser(raw);
         sink.received.push({
