@@ -109,6 +109,9 @@ export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, l
     SELECT s.id AS "subscriberId", to_char((${now}::timestamptz AT TIME ZONE s.timezone)::date, 'YYYY-MM-DD') AS "localDate"
     FROM subscribers s
     WHERE s.status = 'active'
+      -- A zone PostgreSQL does not know would fail the whole query, and so everyone's digest; input is validated,
+      -- this guards rows from before that.
+      AND s.timezone IN (SELECT name FROM pg_timezone_names)
       AND extract(hour FROM ${now}::timestamptz AT TIME ZONE s.timezone) >= s.send_hour
       AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = (${now}::timestamptz AT TIME ZONE s.timezone)::date)
       AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
@@ -121,7 +124,7 @@ export async function listActiveSubscribers(db: Pick<Tx, "$queryRaw">, now: Date
   return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
     SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char((${now}::timestamptz AT TIME ZONE s.timezone)::date, 'YYYY-MM-DD')) AS "localDate"
     FROM subscribers s
-    WHERE s.status = 'active' AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
+    WHERE s.status = 'active' AND s.timezone IN (SELECT name FROM pg_timezone_names) AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
     ORDER BY s.id
     LIMIT ${limit}`;
 }

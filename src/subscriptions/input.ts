@@ -19,12 +19,21 @@ export function normalizeEmail(address: string): string {
   return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
 }
 
-export function isValidTimeZone(zone: string): boolean {
+const CANONICAL_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
+
+/**
+ * The canonical IANA name of a zone ("US/Eastern" -> "America/New_York", "utc" -> "UTC"), or undefined. Only the
+ * canonical list is accepted: PostgreSQL, which computes local hours, may not know an alias that Node's ICU does,
+ * and the preference page lists canonical names only.
+ */
+export function canonicalTimeZone(zone: string): string | undefined {
+  if (zone.length > 64) return undefined;
   try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return zone.length <= 64;
+    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
+    const name = resolved === "Etc/UTC" || resolved === "Etc/GMT" ? "UTC" : resolved;
+    return CANONICAL_ZONES.has(name) ? name : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -42,7 +51,7 @@ const keywords = z
   .refine((list) => list.every((k) => /[\p{L}\p{N}]/u.test(k)), "each keyword needs at least one letter or digit");
 
 const topics = z
-  .array(z.string().max(64), { error: "a list of topic slugs" })
+  .array(z.string().max(64).regex(/^[a-z0-9-]+$/, "topic slugs are lower-case words joined by dashes"), { error: "a list of topic slugs" })
   .max(50)
   .transform((list) => [...new Set(list)]);
 
@@ -52,7 +61,11 @@ const preferenceFields = {
   timezone: z
     .string()
     .default("UTC")
-    .refine(isValidTimeZone, "not a known IANA time zone, e.g. Europe/Berlin"),
+    .transform((zone, ctx) => {
+      const canonical = canonicalTimeZone(zone.trim());
+      if (!canonical) ctx.addIssue({ code: "custom", message: "not a known IANA time zone, e.g. Europe/Berlin" });
+      return canonical ?? zone;
+    }),
   sendHour: z.coerce.number({ error: "a whole hour from 0 to 23" }).int("a whole hour from 0 to 23").min(0).max(23).default(7),
   maxPapers: z.coerce.number({ error: "a whole number from 3 to 10" }).int("a whole number from 3 to 10").min(3, "at least 3").max(10, "at most 10").default(5),
 };

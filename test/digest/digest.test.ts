@@ -49,6 +49,16 @@ describe("scheduling across time zones", () => {
     expect(await db.digest.count({ where: { subscriberId: la.id } })).toBe(1);
   });
 
+  it("does not let one reader's zone unknown to PostgreSQL stop everyone's digests", async () => {
+    const { db } = database;
+    await addSubscriber(db, "odd-zone@example.com", { topics: ["continual-learning"], timezone: "US/Pacific-New" });
+    await addSubscriber(db, "normal@example.com", { topics: ["continual-learning"] });
+    await planDueDigests(db, { now: new Date("2026-11-24T12:00:00Z") });
+    await planAllDigests(db, { now: new Date("2026-11-25T12:00:00Z"), date: "2026-11-25" });
+    const planned = await db.digest.findMany({ include: { subscriber: true } });
+    expect(planned.map((d) => d.subscriber.email)).toEqual(["normal@example.com", "normal@example.com"]);
+  });
+
   it("catches up a digest whose hour passed while the service was down, and never plans paused, unsubscribed, bounced or suppressed readers", async () => {
     const { db } = database;
     await addSubscriber(db, "late@example.com", { topics: ["continual-learning"], sendHour: 6 });

@@ -249,6 +249,17 @@ describe("invalid input", () => {
     expect(res.json.fields.some((f: { field: string }) => f.field === field || f.field.startsWith(`${field}.`))).toBe(true);
   });
 
+  it("stores a time-zone alias under its canonical name", async () => {
+    expect((await subscribeJson({ email: "alias@example.com", topics: ["math"], timezone: "US/Eastern" })).status).toBe(202);
+    expect((await subscriberByEmail("alias@example.com"))!.timezone).toBe("America/New_York");
+  });
+
+  it("answers 400, not 500, to control characters in a topic slug", async () => {
+    const res = await subscribeJson({ email: "nul@example.com", topics: ["math\u0000"] });
+    expect(res.status).toBe(400);
+    expect(res.json.fields[0].field).toMatch(/^topics/);
+  });
+
   it("answers 400 to malformed JSON, never 500", async () => {
     const res = await postJson(`${service.baseUrl}/api/subscriptions`, "{not json");
     expect(res.status).toBe(400);
