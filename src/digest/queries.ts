@@ -1,6 +1,6 @@
 // Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
 // Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
-import type { Prisma } from "../generated/prisma/client.ts";
+import { Prisma } from "../generated/prisma/client.ts";
 import { RANKING } from "../topics/ranking.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -106,25 +106,32 @@ export async function skipEmptyDigests(tx: Tx, digestIds: string[], now: Date) {
  */
 export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, limit: number, afterId: string | null) {
   return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", to_char((${now}::timestamptz AT TIME ZONE s.timezone)::date, 'YYYY-MM-DD') AS "localDate"
-    FROM subscribers s
+    SELECT s.id AS "subscriberId", to_char(l.local_now::date, 'YYYY-MM-DD') AS "localDate"
+    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
     WHERE s.status = 'active'
-      -- A zone PostgreSQL does not know would fail the whole query, and so everyone's digest; input is validated,
-      -- this guards rows from before that.
-      AND s.timezone IN (SELECT name FROM pg_timezone_names)
-      AND extract(hour FROM ${now}::timestamptz AT TIME ZONE s.timezone) >= s.send_hour
-      AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = (${now}::timestamptz AT TIME ZONE s.timezone)::date)
+      AND l.local_now IS NOT NULL
+      AND extract(hour FROM l.local_now) >= s.send_hour
+      AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)
       AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
     ORDER BY s.id
     LIMIT ${limit}`;
 }
 
+/**
+ * The subscriber's local time at `now`, or NULL for a zone PostgreSQL does not know. CASE makes the check come
+ * first: an unknown zone in AT TIME ZONE would fail the whole query, and so everyone's digest (input is validated;
+ * this guards older rows).
+ */
+function localNow(now: Date) {
+  return Prisma.sql`CASE WHEN s.timezone IN (SELECT name FROM pg_timezone_names) THEN ${now}::timestamptz AT TIME ZONE s.timezone END`;
+}
+
 /** Every active subscriber, with the given date or their own local date (for `digest run`). */
 export async function listActiveSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, date: string | null, limit: number, afterId: string | null) {
   return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char((${now}::timestamptz AT TIME ZONE s.timezone)::date, 'YYYY-MM-DD')) AS "localDate"
-    FROM subscribers s
-    WHERE s.status = 'active' AND s.timezone IN (SELECT name FROM pg_timezone_names) AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
+    SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char(l.local_now::date, 'YYYY-MM-DD')) AS "localDate"
+    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
+    WHERE s.status = 'active' AND l.local_now IS NOT NULL AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
     ORDER BY s.id
     LIMIT ${limit}`;
 }
