@@ -41,7 +41,9 @@ setInterval(() => {
 const deps = sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! });
 const runtime = await startDigestRuntime(config, config.databaseUrl!, deps, { worker: false });
 // After a crash (fault runs), pick up what the killed process left: planned digests and expired claims.
-await requeueStalledDigests(db, runtime.boss, new Date(), 0).catch(() => 0);
+await requeueStalledDigests(db, runtime.boss, new Date(), 0, 0).catch(() => 0);
+// The killed process's claims become takeable after the lease.
+setTimeout(() => void requeueStalledDigests(db, runtime.boss, new Date(), config.digest.sendLeaseSeconds).catch(() => 0), (config.digest.sendLeaseSeconds + 1) * 1000).unref();
 if (values.plan) {
   // Planning is measured alone; sending starts when it is done (in every app process, on the orchestrator's word).
   const started = performance.now();

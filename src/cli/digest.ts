@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { openDatabase } from "../db/database.ts";
 import { planAllDigests } from "../digest/plan.ts";
-import { enqueueDigests } from "../digest/queue.ts";
+import { enqueueDigests, requeueStalledDigests } from "../digest/queue.ts";
 import { renderDigest } from "../digest/render.ts";
 import { digestPageUrl } from "../digest/send.ts";
 import { previewDigest } from "../digest/preview.ts";
@@ -72,7 +72,13 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     if (total) {
       const progress = createProgress("sending", total);
       // Wait until no digest is open (sent, skipped or failed) — retries included.
+      let lastSweep = Date.now();
       while (!interrupted) {
+        // Digests a killed process had claimed become claimable after the lease: queue them again then.
+        if (Date.now() - lastSweep > config.digest.sendLeaseSeconds * 1000) {
+          await requeueStalledDigests(db, runtime.boss, new Date(), config.digest.sendLeaseSeconds);
+          lastSweep = Date.now();
+        }
         const open = await db.digest.count({ where: { status: { in: ["planned", "sending"] } } });
         progress.update(Math.max(0, total - open), `sent ${outcomes.sent}, retrying ${outcomes.retrying}`);
         if (open === 0) break;

@@ -54,15 +54,19 @@ export async function enqueueDigests(boss: PgBoss, digestIds: string[], startAft
   for (let i = 0; i < jobs.length; i += 500) await boss.insert(jobs.slice(i, i + 500));
 }
 
+/** Longest retry backoff: a planned digest untouched for this long has lost its job. */
+export const MAX_RETRY_DELAY_SECONDS = 3600;
+
 /**
- * Digests nobody is working on: planned but untouched for a lease (their job was lost or is far in the future),
- * or claimed by a worker whose lease ran out (killed mid-send). Queued again; a duplicate job is harmless because
- * sending starts with a conditional claim.
+ * Digests nobody is working on: claimed by a worker whose lease ran out (killed mid-send), or planned and untouched
+ * for longer than any retry backoff (their job was lost). Queued again; a duplicate job is harmless because
+ * sending starts with a conditional claim. Planned digests waiting out a backoff are left alone.
  */
-export async function requeueStalledDigests(db: Db, boss: PgBoss, now: Date, leaseSeconds: number): Promise<number> {
-  const staleBefore = new Date(now.getTime() - leaseSeconds * 1000);
+export async function requeueStalledDigests(db: Db, boss: PgBoss, now: Date, leaseSeconds: number, plannedStaleSeconds = MAX_RETRY_DELAY_SECONDS): Promise<number> {
+  const staleClaim = new Date(now.getTime() - leaseSeconds * 1000);
+  const stalePlan = new Date(now.getTime() - plannedStaleSeconds * 1000);
   const stalled = await db.digest.findMany({
-    where: { OR: [{ status: "planned", updatedAt: { lt: staleBefore } }, { status: "sending", claimedAt: { lt: staleBefore } }] },
+    where: { OR: [{ status: "planned", updatedAt: { lt: stalePlan } }, { status: "sending", claimedAt: { lt: staleClaim } }] },
     select: { id: true },
   });
   await enqueueDigests(boss, stalled.map((d) => d.id));

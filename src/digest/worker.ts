@@ -2,7 +2,7 @@
 // and acknowledging the job, so up to `concurrency` emails are in flight. Temporary failures go back on the queue
 // as new jobs with exponential backoff. Stops gracefully: in-flight batches finish and are recorded.
 import type PgBoss from "pg-boss";
-import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests } from "./queue.ts";
+import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests, MAX_RETRY_DELAY_SECONDS } from "./queue.ts";
 import { type SendDeps, type SendOutcome, sendDigests, TransientSendError } from "./send.ts";
 
 export interface DigestWorker {
@@ -17,8 +17,6 @@ export interface WorkerOptions {
   pollMs?: number;
   onOutcome?: (outcome: SendOutcome | "retry") => void;
 }
-
-const MAX_RETRY_DELAY_SECONDS = 3600;
 
 export function startDigestWorker(boss: PgBoss, deps: SendDeps, opts: WorkerOptions): DigestWorker {
   const lanes = Math.max(1, Math.ceil(opts.concurrency / DIGESTS_PER_JOB));
