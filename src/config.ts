@@ -75,6 +75,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (production && !e.APP_SECRET) {
     throw new ConfigError("Invalid configuration: APP_SECRET is required in production (at least 32 random characters)");
   }
+  if (production && !e.SMTP_URL) {
+    throw new ConfigError("Invalid configuration: SMTP_URL is required in production (e.g. smtps://user:pass@smtp.example.com:465)");
+  }
   const dkim = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
   if (dkim.some(Boolean) && !dkim.every(Boolean)) {
     throw new ConfigError("Invalid configuration: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together");

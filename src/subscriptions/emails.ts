@@ -11,7 +11,8 @@ export async function sendConfirmationEmail(deps: SubscriptionDeps, subscriberId
   });
   if (!subscriber) return;
   const topicNames = subscriber.topics.sort((a, b) => a.topic.position - b.topic.position).map((t) => t.topic.name);
-  const keywordNames = subscriber.keywords.map((k) => `“${k}”`);
+  // Keywords are not echoed: anyone can type any address, and the email must not carry a stranger's text.
+  const keywordNames = subscriber.keywords.length ? [`${subscriber.keywords.length} keyword${subscriber.keywords.length === 1 ? "" : "s"} of your own`] : [];
   const email = deps.emails.render("confirm", {
     topicList: [...topicNames, ...keywordNames].join(", "),
     confirmUrl: confirmUrl(deps.links, token),

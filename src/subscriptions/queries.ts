@@ -46,6 +46,8 @@ export async function savePendingSubscription(tx: Tx, existingId: string | null,
         max_papers = EXCLUDED.max_papers, keywords = EXCLUDED.keywords, subscribed_ip = EXCLUDED.subscribed_ip, updated_at = EXCLUDED.updated_at
       RETURNING id
     ),
+    -- Only the newest link confirms: an older one would confirm preferences its email did not show.
+    old_links AS (UPDATE confirmation_tokens SET used_at = ${p.now} WHERE subscriber_id = ${id}::uuid AND kind = 'confirm' AND used_at IS NULL),
     old_topics AS (DELETE FROM subscriber_topics WHERE subscriber_id = ${id}::uuid AND topic_id <> ALL(${p.topicIds}::int[])),
     new_topics AS (
       INSERT INTO subscriber_topics (subscriber_id, topic_id) SELECT saved.id, t FROM saved, unnest(${p.topicIds}::int[]) AS t
