@@ -12,3 +12,13 @@ export function hourOptions(selected: number) {
 export function paperCountOptions(selected: number) {
   return Array.from({ length: 8 }, (_, i) => i + 3).map((value) => ({ value, selected: value === selected }));
 }
+
+/** What the shared preference fields (templates/pages/_preferences.hbs) need, from the values being shown. */
+export function preferenceChoices(values: Record<string, unknown>) {
+  return {
+    keywordsText: Array.isArray(values.keywords) ? values.keywords.join(", ") : (values.keywords ?? ""),
+    timeZones: timeZoneOptions(String(values.timezone ?? "UTC")),
+    hours: hourOptions(Number(values.sendHour ?? 7)),
+    paperCounts: paperCountOptions(Number(values.maxPapers ?? 5)),
+  };
+}

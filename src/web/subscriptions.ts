@@ -18,7 +18,7 @@ import {
 import { subscriberLinks } from "../subscriptions/links.ts";
 import { listTopics } from "../topics/topics.ts";
 import type { Csrf } from "./csrf.ts";
-import { hourOptions, paperCountOptions, timeZoneOptions } from "./options.ts";
+import { preferenceChoices } from "./options.ts";
 import type { Views } from "./views.ts";
 
 type Body = Record<string, unknown>;
@@ -39,10 +39,7 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
         topics,
         values,
         errors,
-        keywordsText: Array.isArray(values.keywords) ? values.keywords.join(", ") : (values.keywords ?? ""),
-        timeZones: timeZoneOptions(String(values.timezone ?? "UTC")),
-        hours: hourOptions(Number(values.sendHour ?? 7)),
-        paperCounts: paperCountOptions(Number(values.maxPapers ?? 5)),
+        ...preferenceChoices(values),
       }),
     );
   };
@@ -100,10 +97,7 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
         active: subscriber.status === "active",
         topics: await listTopics(deps.db),
         values,
-        keywordsText: Array.isArray(values.keywords) ? values.keywords.join(", ") : (values.keywords ?? ""),
-        timeZones: timeZoneOptions(String(values.timezone ?? "UTC")),
-        hours: hourOptions(Number(values.sendHour ?? 7)),
-        paperCounts: paperCountOptions(Number(values.maxPapers ?? 5)),
+        ...preferenceChoices(values),
         errors: {},
         ...extra,
         unsubscribeUrl: subscriberLinks(deps.links, subscriber.id).unsubscribeUrl,
