@@ -53,6 +53,8 @@ describe("the whole happy path through the pages", () => {
     expect(active!.status).toBe("active");
     expect(active!.confirmedAt).toBeInstanceOf(Date);
     expect(active!.confirmedIp).toMatch(/127\.0\.0\.1/);
+    expect(active!.subscribedIp).toMatch(/127\.0\.0\.1/);
+    expect(active!.subscribedAt!.getTime()).toBeLessThanOrEqual(active!.confirmedAt!.getTime());
     expect(service.sink.to("Reader@example.org")).toHaveLength(1); // only the confirmation email, nothing else
 
     const manageUrl = /href="([^"]*\/manage\/[^"]+)"/.exec(confirmed.html)![1]!;
