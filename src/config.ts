@@ -59,8 +59,6 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 });
 
-export type Env = z.input<typeof envSchema>;
-
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = readEnvironment()) {

@@ -37,12 +37,6 @@ export class TransientSendError extends Error {
   }
 }
 
-export async function sendDigest(deps: SendDeps, digestId: string): Promise<SendOutcome> {
-  const outcome = (await sendDigests(deps, [digestId])).get(digestId)!;
-  if (outcome instanceof Error) throw outcome;
-  return outcome;
-}
-
 /**
  * Outcome per digest id: a SendOutcome, or a TransientSendError for the ones to retry. At most `concurrency`
  * messages are at the SMTP server at once, and each accepted message is recorded within milliseconds (coalesced

@@ -18,7 +18,6 @@ export interface RenderedEmail {
 
 export interface EmailTemplates {
   render(name: string, data: object): RenderedEmail;
-  names(): string[];
 }
 
 export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR, opts: { cache?: boolean } = {}): Promise<EmailTemplates> {
@@ -45,7 +44,6 @@ export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR, opts: { cach
       if (!template) throw new Error(`no email template "${name}"`);
       return { html: template.html(data), text: template.text(data) };
     },
-    names: () => [...compiled.keys()],
   };
 }
 
