@@ -14,7 +14,7 @@ import { createMailer } from "../src/mail/transport.ts";
 
 const { values } = parseArgs({ options: { plan: { type: "boolean", default: false }, date: { type: "string" } } });
 const config = loadConfig(); // DATABASE_URL, SMTP_URL, APP_SECRET... from the orchestrator
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, { format: config.logFormat });
 const db = createDb(config.databaseUrl!, { poolSize: 10 });
 const mailer = createMailer(config, config.smtp.url!);
 const emails = await loadEmailTemplates();

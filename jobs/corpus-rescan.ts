@@ -11,7 +11,7 @@ export async function rescanCorpus(config: Config, db: Db, log: Logger) {
     const report = await ingestPath(db, config.corpusDir);
     for (const line of formatIngestReport(report)) log.info(`corpus: ${line}`);
   } catch (err) {
-    log.error(`corpus: scan of ${config.corpusDir} failed`, err);
+    log.error({ err }, `corpus: scan of ${config.corpusDir} failed`);
   }
 }
 

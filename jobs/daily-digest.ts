@@ -30,7 +30,7 @@ export function scheduleDigests(cronExpression: string, deps: TickDeps) {
     cronExpression,
     () =>
       runDigestTick(deps).catch((err) => {
-        deps.log.error("digest tick failed", err);
+        deps.log.error({ err }, "digest tick failed");
       }),
     { name: "daily-digest", noOverlap: true },
   );

@@ -57,6 +57,7 @@ const envSchema = z.object({
   DIGEST_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
   DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
 
 export class ConfigError extends Error {}
@@ -124,6 +125,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       maxAttempts: e.DIGEST_MAX_ATTEMPTS,
     },
     logLevel: e.LOG_LEVEL,
+    /** JSON lines for a log pipeline; readable lines by default in development. */
+    logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",
   });
 }
 

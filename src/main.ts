@@ -23,7 +23,7 @@ async function main() {
     }
     throw err;
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   if (config.limits.disabled) log.warn("RATE_LIMIT_DISABLED is set: subscribe rate limits are off (benchmarks and local load tests only)");
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
@@ -36,7 +36,7 @@ async function main() {
   const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
   const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
-  await runDigestTick(tickDeps).catch((err) => log.error("digest tick failed", err));
+  await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
   const tasks = [scheduleCorpusRescan(config, db, log), scheduleDigests(config.digest.cron, tickDeps)];
 
   const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });

@@ -12,7 +12,7 @@ async function run(argv: string[]) {
     return name && name !== "help" && name !== "--help" ? 2 : 0;
   }
   const config = loadConfig();
-  const log = createLogger(config.logLevel === "info" ? "warn" : config.logLevel);
+  const log = createLogger(config.logLevel === "info" ? "warn" : config.logLevel, { format: config.logFormat });
   const args = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });
   return command.run({ config, log, positionals: args.positionals, values: args.values as Record<string, string | boolean | undefined> });
 }

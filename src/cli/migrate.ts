@@ -5,8 +5,9 @@ import type { Command } from "./command.ts";
 export const migrateCommand: Command = {
   summary: "Apply the migrations in prisma/migrations/ that the database has not seen yet.",
   async run({ config, log }) {
-    const database = await openDatabase(config, { ...log, info: (m) => console.log(m) });
+    const database = await openDatabase(config, log);
     await database.close();
+    console.log(database.appliedMigrations.length ? `applied migrations: ${database.appliedMigrations.join(", ")}` : "no pending migrations");
     console.log("database schema is up to date");
     return 0;
   },

@@ -14,6 +14,8 @@ const EMBEDDED_DATABASE = "trending_papers";
 export interface Database {
   url: string;
   db: Db;
+  /** Migrations this open applied (empty when the schema was up to date). */
+  appliedMigrations: string[];
   close(): Promise<void>;
 }
 
@@ -28,9 +30,10 @@ export async function resolveDatabaseUrl(config: Config, log: Logger): Promise<{
 
 export async function openDatabase(config: Config, log: Logger, opts: { migrate?: boolean; poolSize?: number } = {}): Promise<Database> {
   const server = await resolveDatabaseUrl(config, log);
+  let applied: string[] = [];
   try {
     if (opts.migrate !== false) {
-      const applied = await applyMigrations({ connectionString: server.url, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH });
+      applied = await applyMigrations({ connectionString: server.url, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH });
       if (applied.length) log.info(`applied migrations: ${applied.join(", ")}`);
     }
   } catch (err) {
@@ -41,6 +44,7 @@ export async function openDatabase(config: Config, log: Logger, opts: { migrate?
   return {
     url: server.url,
     db,
+    appliedMigrations: applied,
     close: async () => {
       await db.$disconnect();
       await server.stop();

@@ -24,7 +24,7 @@ export async function startQueue(connectionString: string, settings: QueueSettin
     retentionDays: 7,
     deleteAfterDays: 7,
   });
-  boss.on("error", (err) => log.error("queue", err));
+  boss.on("error", (err) => log.error({ err }, "queue"));
   await boss.start();
   const options = {
     retryLimit: settings.maxAttempts,

@@ -3,7 +3,7 @@
 // A crash between the SMTP server's OK and the record re-sends that one message after the lease: at most the
 // in-flight messages go twice, none is lost.
 import type { Db } from "../db/client.ts";
-import type { Logger } from "../log.ts";
+import { type Logger, scrubAddresses } from "../log.ts";
 import type { EmailTemplates } from "../mail/templates.ts";
 import { listHeaders, type Mailer } from "../mail/transport.ts";
 import { subscriberLinks } from "../subscriptions/links.ts";
@@ -152,7 +152,7 @@ async function recordSent(db: Db, sent: { id: string; subject: string }[], claim
 
 async function handleSendError(
   deps: SendDeps,
-  digest: { id: string; attempts: number; subscriber: { email: string } },
+  digest: { id: string; attempts: number; subscriber: { id: string; email: string } },
   claimedAt: Date,
   err: unknown,
 ): Promise<SendOutcome | TransientSendError> {
@@ -165,7 +165,7 @@ async function handleSendError(
       await tx.digest.updateMany({ where: mine, data: { status: "failed", lastError: message } });
       await suppressAddress(tx, digest.subscriber.email, "bounced", message);
     });
-    deps.log.warn(`digest ${digest.id}: recipient rejected, address suppressed: ${message}`);
+    deps.log.warn({ digestId: digest.id, subscriberId: digest.subscriber.id, smtp: scrubAddresses(message) }, "recipient rejected: address suppressed");
     return "bounced";
   }
   // Everything else (4xx, timeouts, lost connections, and 5xx about our login, sender or message) is not the
@@ -174,12 +174,14 @@ async function handleSendError(
     await deps.db.digest.updateMany({ where: mine, data: { status: "failed", lastError: `gave up after ${digest.attempts} attempts: ${message}` } });
     // Never delivered: its papers may go in a later digest.
     await deps.db.digestItem.deleteMany({ where: { digestId: digest.id } });
-    deps.log.error(`digest ${digest.id}: gave up after ${digest.attempts} attempts: ${message}`);
+    deps.log.error({ digestId: digest.id, subscriberId: digest.subscriber.id, attempts: digest.attempts, smtp: scrubAddresses(message) }, "gave up on a digest");
     return "gave-up";
   }
   // Release the claim so the retry can take it.
   await deps.db.digest.updateMany({ where: mine, data: { status: "planned", claimedAt: null, lastError: message } });
-  if (code !== undefined && code >= 500) deps.log.error(`digest ${digest.id}: SMTP server refused with ${message} (check SMTP_URL and MAIL_FROM); retrying`);
+  if (code !== undefined && code >= 500) {
+    deps.log.error({ digestId: digest.id, subscriberId: digest.subscriber.id, smtp: scrubAddresses(message) }, "SMTP server refused our login, sender or message (check SMTP_URL and MAIL_FROM); retrying");
+  }
   return new TransientSendError(message, digest.attempts);
 }
 

@@ -60,12 +60,12 @@ export function startDigestWorker(boss: PgBoss, deps: SendDeps, opts: WorkerOpti
         }
         await runJob(job).catch(async (err) => {
           // Unexpected (database down?): pg-boss retries the whole job later; sent digests are not sent again.
-          deps.log.error("digest worker", err);
+          deps.log.error({ err }, "digest worker: a job failed; the queue retries it");
           await boss.fail(DIGEST_QUEUE, job.id, { message: String((err as Error)?.message ?? err) }).catch(() => {});
           await sleep(1000);
         });
       } catch (err) {
-        deps.log.error("digest worker", err);
+        deps.log.error({ err }, "digest worker: fetching a job failed");
         await sleep(1000);
       }
     }

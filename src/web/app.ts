@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import { errorHandler, notFound } from "./errors.ts";
 import { healthRouter } from "./health.ts";
 import { papersRouter } from "./papers.ts";
+import { requestLogging } from "./request-log.ts";
 import { loadViews, type Views } from "./views.ts";
 
 export interface AppDeps {
@@ -28,6 +29,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.set("trust proxy", parseTrustProxy(config.trustProxy));
   app.disable("x-powered-by");
+  app.use(requestLogging(log));
   app.use(
     helmet({
       contentSecurityPolicy: { directives: { "form-action": ["'self'"], "upgrade-insecure-requests": config.production ? [] : null } },
@@ -39,7 +41,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(papersRouter(db, views));
   for (const router of deps.routers?.(views) ?? []) app.use(router);
   app.use(notFound());
-  app.use(errorHandler(views, (msg, err) => log.error(msg, err)));
+  app.use(errorHandler(views, (msg, err) => log.error({ err }, msg)));
   return app;
 }
 

@@ -1,6 +1,7 @@
 // The one place errors become responses: JSON under /api, a page elsewhere. Never a stack trace.
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { AppError } from "../errors.ts";
+import { redactPath } from "./request-log.ts";
 import type { Views } from "./views.ts";
 
 export function notFound(): RequestHandler {
@@ -10,7 +11,7 @@ export function notFound(): RequestHandler {
 export function errorHandler(views: Views, log: (msg: string, err?: unknown) => void): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const appError = toAppError(err);
-    if (appError.status >= 500) log(`error on ${req.method} ${req.path}`, err);
+    if (appError.status >= 500) log(`error on ${req.method} ${redactPath(req.path)}`, err);
     if (res.headersSent) return;
     res.status(appError.status);
     if (req.path.startsWith("/api/") || req.path === "/api") {

@@ -165,7 +165,7 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
 /** Emails go out after the answer, so its timing says nothing about the address. Failures are logged. */
 export function sendAfterResponse(deps: Pick<SubscriptionDeps, "log">, deliver: () => Promise<void>) {
   setImmediate(() => {
-    deliver().catch((err) => deps.log.error("sending a subscription email failed", err));
+    deliver().catch((err) => deps.log.error({ err }, "sending a subscription email failed"));
   });
 }
 

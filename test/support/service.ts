@@ -2,7 +2,7 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { loadConfig, type Config } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 import { type MailCatcher, startMailCatcher } from "../../src/mail/catcher.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
@@ -24,7 +24,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean } = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger } = {}): Promise<TestService> {
   const database = await createTestDatabase();
   await syncTopics(database.db);
   const sink = await startSmtpSink();
@@ -45,7 +45,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
   const app = buildApp({
     config,
     db: database.db,
-    log: createLogger(config.logLevel),
+    log: opts.log ?? createLogger(config.logLevel),
     mailer,
     emails: await loadEmailTemplates(),
     appSecret: TEST_SECRET,

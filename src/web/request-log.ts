@@ -1,0 +1,41 @@
+// One log line per HTTP request (pino-http), with a request id that every line the request causes carries too, and
+// paths with their link tokens cut out (tokens are credentials: they must not reach logs).
+import { randomUUID } from "node:crypto";
+import type { RequestHandler } from "express";
+import { pinoHttp } from "pino-http";
+import { type Logger, withLogContext } from "../log.ts";
+
+/** A path with every token-like segment (signed links, confirmation tokens) replaced: /manage/[token]. */
+export function redactPath(url: string): string {
+  const [path = "", query] = url.split("?", 2);
+  const safePath = path
+    .split("/")
+    .map((segment) => (segment.length >= 20 && /^[A-Za-z0-9_.~%-]+$/.test(segment) ? "[token]" : segment))
+    .join("/");
+  return query === undefined ? safePath : `${safePath}?[query]`;
+}
+
+const QUIET = /^\/(healthz|readyz|metrics|static\/|favicon)/;
+
+export function requestLogging(log: Logger): RequestHandler[] {
+  const http = pinoHttp({
+    logger: log,
+    genReqId: (req, res) => {
+      const given = req.headers["x-request-id"];
+      const id = typeof given === "string" && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+      res.setHeader("X-Request-Id", id);
+      return id;
+    },
+    // The request id comes from the log context (below), so it is not repeated here.
+    quietReqLogger: true,
+    autoLogging: { ignore: (req) => QUIET.test(req.url ?? "") },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    customSuccessMessage: (req, res) => `${req.method} ${redactPath(req.url ?? "")} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${redactPath(req.url ?? "")} ${res.statusCode}`,
+    serializers: {
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+  return [http, (req, _res, next) => withLogContext({ reqId: req.id }, next)];
+}
