@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from "../src/config.ts";
 import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
-import { subscriberLinks } from "../src/subscriptions/links.ts";
+import { feedbackUrl, subscriberLinks } from "../src/subscriptions/links.ts";
 import { runFaults } from "./faults.ts";
 import { CONCURRENCY, createHarness, DATE, POOL, SECRET } from "./harness.ts";
 import { createSubscribers } from "./subscribers.ts";
@@ -50,8 +50,14 @@ async function measureRender(sample: number) {
   for (const d of digests) {
     renderDigest(
       templates,
-      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: d.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) },
-      { baseUrl: links.publicBaseUrl, viewInBrowserUrl: digestPageUrl(links, d.id), ...subscriberLinks(links, d.subscriber.id), postalAddress: "1 Example Street" },
+      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: d.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })) },
+      {
+        baseUrl: links.publicBaseUrl,
+        viewInBrowserUrl: digestPageUrl(links, d.id),
+        ...subscriberLinks(links, d.subscriber.id),
+        postalAddress: "1 Example Street",
+        feedbackUrl: (paperId, verdict) => feedbackUrl(links, d.subscriber.id, paperId, verdict),
+      },
     );
   }
   const perRecipientMs = (performance.now() - t0) / digests.length;
@@ -65,7 +71,14 @@ async function typicalDigest() {
   const r = renderDigest(
     templates,
     { localDate: new Date(DATE), email: "size@example.com", confirmedAt: new Date(), papers: papers.map((p) => ({ ...p, matchedTopics: ["reasoning"], matchedKeywords: [] })) },
-    { baseUrl: "https://digest.example.com", viewInBrowserUrl: "https://digest.example.com/digests/x", manageUrl: "https://digest.example.com/manage/x", unsubscribeUrl: "https://digest.example.com/unsubscribe/x", postalAddress: "x" },
+    {
+      baseUrl: "https://digest.example.com",
+      viewInBrowserUrl: "https://digest.example.com/digests/x",
+      manageUrl: "https://digest.example.com/manage/x",
+      unsubscribeUrl: "https://digest.example.com/unsubscribe/x",
+      postalAddress: "x",
+      feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: "https://digest.example.com", appSecret: SECRET }, "00000000-0000-4000-8000-000000000000", paperId, verdict),
+    },
   );
   fs.writeFileSync(path.join(scratch, "digest.html"), r.html);
   fs.writeFileSync(path.join(scratch, "digest.txt"), r.text);

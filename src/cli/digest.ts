@@ -10,7 +10,7 @@ import { openMailer } from "../mail/setup.ts";
 import { loadEmailTemplates } from "../mail/templates.ts";
 import { resolveAppSecret } from "../secret.ts";
 import { normalizeEmail } from "../subscriptions/input.ts";
-import { subscriberLinks } from "../subscriptions/links.ts";
+import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import type { Command } from "./command.ts";
 import { createProgress } from "./progress.ts";
 
@@ -123,6 +123,7 @@ async function preview({ config, log, values }: Parameters<Command["run"]>[0], d
       viewInBrowserUrl: digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, "00000000-0000-0000-0000-000000000000"),
       ...subscriberLinks({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId),
       postalAddress: config.mail.postalAddress,
+      feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId, paperId, verdict),
     });
     const out = values.out as string | undefined;
     if (out) {

@@ -1,7 +1,10 @@
 // Who gets which papers: finds due subscribers and plans their digests in batches, set-based, in transactions.
 // The unique (subscriber, local date) row is the guarantee: several planners at once plan each digest once.
 import type { Db } from "../db/client.ts";
-import { createMatchTables, findDueSubscribers, insertDigestItems, insertDigests, listActiveSubscribers, skipEmptyDigests } from "./queries.ts";
+import { rebuildProfiles } from "../feedback/queries.ts";
+import { ensureKeywordMatches } from "../topics/keywords.ts";
+import { refreshMatching } from "../topics/paper-index.ts";
+import { createMatchTables, findDueSubscribers, insertDigestItems, insertDigests, listActiveKeywords, listActiveSubscribers, skipEmptyDigests } from "./queries.ts";
 
 export interface PlanResult {
   /** Digests created with papers, ready to send. */
@@ -36,6 +39,7 @@ async function planInBatches(
 ): Promise<PlanResult> {
   const batchSize = opts.batchSize ?? 2000;
   const result: PlanResult = { planned: [], skipped: 0 };
+  await prepareMatching(db);
   // Two batches at once: each is one CPU-bound transaction in PostgreSQL, and batches share no readers.
   const parallel = opts.parallel ?? 2;
   const inflight = new Set<Promise<void>>();
@@ -70,7 +74,7 @@ async function planBatch(db: Db, due: { subscriberId: string; localDate: string 
       const created = await insertDigests(tx, due, now);
       if (created.length === 0) return { planned: [] as string[], skipped: 0 };
       const ids = created.map((d) => d.id);
-      await createMatchTables(tx, created.map((d) => d.subscriberId), now);
+      await createMatchTables(tx, ids, now);
       await insertDigestItems(tx, ids);
       const skipped = await skipEmptyDigests(tx, ids, now);
       const planned = await tx.digest.findMany({ where: { id: { in: ids }, status: "planned" }, select: { id: true } });
@@ -78,4 +82,19 @@ async function planBatch(db: Db, due: { subscriberId: string; localDate: string 
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+}
+
+/**
+ * Brings the matcher up to date before planning: new papers indexed, topic matches and expansions rebuilt, and the
+ * matches of every keyword an active reader follows. A rebuilt index re-derives readers' profiles from their feedback.
+ */
+export async function prepareMatching(db: Db) {
+  const refreshed = await refreshMatching(db);
+  if (refreshed.rebuilt) await db.$transaction((tx) => rebuildProfiles(tx, null), { timeout: 600_000 });
+  else if (refreshed.indexed.length) {
+    // A paper someone voted on before it was indexed (or whose text changed): their profiles include it now.
+    const voters = await db.feedback.findMany({ where: { paperId: { in: refreshed.indexed } }, distinct: ["subscriberId"], select: { subscriberId: true } });
+    if (voters.length) await db.$transaction((tx) => rebuildProfiles(tx, voters.map((v) => v.subscriberId)), { timeout: 600_000 });
+  }
+  await ensureKeywordMatches(db, await listActiveKeywords(db));
 }

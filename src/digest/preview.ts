@@ -21,7 +21,7 @@ export async function previewDigest(db: Db, email: string, date: Date): Promise<
         created[0]?.id ?? (await tx.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate: new Date(localDate) } } }))?.id;
       if (!digestId) throw new RollBack(null);
       if (created.length) {
-        await createMatchTables(tx, [subscriber.id], new Date());
+        await createMatchTables(tx, [digestId], new Date());
         await insertDigestItems(tx, [digestId]);
       }
       const items = await tx.digestItem.findMany({
@@ -31,7 +31,7 @@ export async function previewDigest(db: Db, email: string, date: Date): Promise<
       });
       throw new RollBack(
         items.length
-          ? { localDate: new Date(localDate), email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers: items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) }
+          ? { localDate: new Date(localDate), email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers: items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })) }
           : null,
       );
     });

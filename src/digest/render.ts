@@ -3,6 +3,7 @@
 import { leadSentences } from "../corpus/text.ts";
 import type { EmailTemplates, RenderedEmail } from "../mail/templates.ts";
 import { TOPICS } from "../topics/catalog.ts";
+import { describeReasons } from "../topics/reasons.ts";
 
 export interface DigestContent {
   localDate: Date;
@@ -15,6 +16,8 @@ export interface DigestContent {
     codeUrl: string | null;
     matchedTopics: string[];
     matchedKeywords: string[];
+    /** Evidence records from the planner (topics/reasons.ts); older digests have none. */
+    reasons?: string[];
   }[];
 }
 
@@ -24,6 +27,8 @@ export interface DigestLinks {
   manageUrl: string;
   unsubscribeUrl: string;
   postalAddress: string;
+  /** The reader's "more / less like this" link for a paper. */
+  feedbackUrl(paperId: number, verdict: "more" | "less"): string;
 }
 
 export interface RenderedDigest extends RenderedEmail {
@@ -77,6 +82,8 @@ export function renderDigest(templates: EmailTemplates, content: DigestContent, 
       title: paper.displayTitle,
       lead: leadOf(paper.abstract),
       why: whyMatched(paper),
+      moreUrl: links.feedbackUrl(paper.id, "more"),
+      lessUrl: links.feedbackUrl(paper.id, "less"),
       codeUrl: paper.codeUrl,
       paperUrl: `${links.baseUrl}/papers/${paper.id}`,
     })),
@@ -102,7 +109,10 @@ export function digestSubject(content: { localDate: Date; papers: Pick<DigestCon
   return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
 }
 
-function whyMatched(paper: DigestContent["papers"][number]): string {
+/** The evidence, quoted: `matched “process supervision” (Reward Models)`; older digests name only the topics. */
+export function whyMatched(paper: Pick<DigestContent["papers"][number], "matchedTopics" | "matchedKeywords" | "reasons">): string {
+  const described = describeReasons(paper.reasons ?? [], (slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);
+  if (described.length) return described.join(" · ");
   const topics = paper.matchedTopics.map((slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);
   const keywords = paper.matchedKeywords.map((k) => `your keyword “${k}”`);
   return [...topics, ...keywords].join(", ");

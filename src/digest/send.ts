@@ -6,7 +6,7 @@ import type { Db } from "../db/client.ts";
 import { type Logger, scrubAddresses } from "../log.ts";
 import type { EmailTemplates } from "../mail/templates.ts";
 import { listHeaders, type Mailer } from "../mail/transport.ts";
-import { subscriberLinks } from "../subscriptions/links.ts";
+import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
 import { renderDigest } from "./render.ts";
@@ -92,9 +92,15 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
         localDate: digest.localDate,
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
-        papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })),
+        papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })),
       },
-      { baseUrl: deps.publicBaseUrl, viewInBrowserUrl: digestPageUrl(deps, digest.id), ...links, postalAddress: deps.postalAddress },
+      {
+        baseUrl: deps.publicBaseUrl,
+        viewInBrowserUrl: digestPageUrl(deps, digest.id),
+        ...links,
+        postalAddress: deps.postalAddress,
+        feedbackUrl: (paperId, verdict) => feedbackUrl(deps, digest.subscriber.id, paperId, verdict),
+      },
     );
     try {
       await deps.mailer.send({

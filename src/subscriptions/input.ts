@@ -76,6 +76,14 @@ const somethingToMatch = (v: { topics: string[]; keywords: string[] }) => v.topi
 export const subscriptionInput = z.object({ email, ...preferenceFields }).refine(somethingToMatch, { message: "choose at least one topic or keyword", path: ["topics"] });
 export const preferencesInput = z.object(preferenceFields).refine(somethingToMatch, { message: "choose at least one topic or keyword", path: ["topics"] });
 
+/** `?q=speculative decoding,LoRA` (or repeated q): the keywords whose understanding a form shows as the reader types. */
+export const keywordPreviewInput = z.object({
+  q: z
+    .union([z.string(), z.array(z.string())], { error: "one or more keywords" })
+    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")))
+    .pipe(keywords),
+});
+
 export type SubscriptionInput = z.output<typeof subscriptionInput>;
 export type PreferencesInput = z.output<typeof preferencesInput>;
 

@@ -1,5 +1,5 @@
 // Absolute URLs put in emails and pages. Every email carries the manage and unsubscribe links.
-import { signSubscriberToken } from "./tokens.ts";
+import { signFeedbackToken, signSubscriberToken } from "./tokens.ts";
 
 export interface LinkSettings {
   publicBaseUrl: string;
@@ -15,4 +15,9 @@ export function subscriberLinks(settings: LinkSettings, subscriberId: string) {
 
 export function confirmUrl(settings: LinkSettings, token: string): string {
   return `${settings.publicBaseUrl}/confirm/${token}`;
+}
+
+/** "More like this" / "Less like this" for one paper: opens a page with the choice (nothing is recorded by opening it). */
+export function feedbackUrl(settings: LinkSettings, subscriberId: string, paperId: number, verdict: "more" | "less"): string {
+  return `${settings.publicBaseUrl}/feedback/${signFeedbackToken(settings.appSecret, subscriberId, paperId)}?v=${verdict}`;
 }

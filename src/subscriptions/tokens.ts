@@ -33,3 +33,24 @@ export function newConfirmationToken(): { token: string; hash: string } {
 export function hashConfirmationToken(token: string): string {
   return createHash("sha256").update(token).digest("hex");
 }
+
+/**
+ * "More / less like this" links: a reader and a paper, signed. `<reader id>.<paper id in base 36>.<HMAC>`. Verified by
+ * signing again and comparing whole strings, so only the one canonical spelling of a token is accepted.
+ */
+export function signFeedbackToken(secret: string, subscriberId: string, paperId: number): string {
+  const body = `${Buffer.from(subscriberId.replace(/-/g, ""), "hex").toString("base64url")}.${paperId.toString(36)}`;
+  return `${body}.${mac(secret, "feedback" as LinkPurpose, body)}`;
+}
+
+export function verifyFeedbackToken(secret: string, token: string): { subscriberId: string; paperId: number } | undefined {
+  const match = /^([A-Za-z0-9_-]{22})\.([0-9a-z]{1,7})\.[A-Za-z0-9_-]{43}$/.exec(token);
+  if (!match) return undefined;
+  const hex = Buffer.from(match[1]!, "base64url").toString("hex");
+  const subscriberId = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const paperId = parseInt(match[2]!, 36);
+  if (!Number.isSafeInteger(paperId) || paperId < 1 || paperId > 2_147_483_647) return undefined;
+  const expected = Buffer.from(signFeedbackToken(secret, subscriberId, paperId));
+  const actual = Buffer.from(token);
+  return actual.length === expected.length && timingSafeEqual(actual, expected) ? { subscriberId, paperId } : undefined;
+}

@@ -1,17 +1,24 @@
 // JSON API mirroring the pages, for operators and scripts.
 import express, { type RequestHandler, Router } from "express";
 import type { SubscriptionDeps } from "../subscriptions/deps.ts";
-import { parseInput, subscriptionInput } from "../subscriptions/input.ts";
+import { keywordPreviewInput, parseInput, subscriptionInput } from "../subscriptions/input.ts";
 import { subscribe } from "../subscriptions/lifecycle.ts";
+import type { KeywordPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
 import { sendAfterResponse } from "./subscriptions.ts";
 
-export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler): Router {
+export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler, previewKeywords: KeywordPreviewer, previewLimit: RequestHandler): Router {
   const router = Router();
   const json = express.json({ limit: "16kb", strict: true });
 
   router.get("/api/topics", async (_req, res) => {
     res.json({ topics: await listTopics(deps.db) });
+  });
+
+  // How keywords are understood and how many recent papers they match (the forms call this as the reader types).
+  router.get("/api/keywords", previewLimit, async (req, res) => {
+    const { q } = parseInput(keywordPreviewInput, req.query);
+    res.json({ keywords: await previewKeywords(q) });
   });
 
   router.post("/api/subscriptions", subscribeLimit, json, async (req, res) => {

@@ -1,19 +1,18 @@
-// "View in browser": a digest's own page, behind a signed link carried by the email.
+// "View in browser": a digest's own page, behind a signed link carried by the email, with the same "more / less like
+// this" links as the email.
 import { Router } from "express";
 import { leadSentences } from "../corpus/text.ts";
 import type { Db } from "../db/client.ts";
-import { digestSubject } from "../digest/render.ts";
+import { digestSubject, whyMatched } from "../digest/render.ts";
 import { AppError } from "../errors.ts";
+import { feedbackUrl, type LinkSettings } from "../subscriptions/links.ts";
 import { verifySubscriberToken } from "../subscriptions/tokens.ts";
-import { TOPICS } from "../topics/catalog.ts";
 import type { Views } from "./views.ts";
 
-const TOPIC_NAMES = new Map(TOPICS.map((t) => [t.slug, t.name]));
-
-export function digestPagesRouter(db: Db, appSecret: string, views: Views): Router {
+export function digestPagesRouter(db: Db, links: LinkSettings, views: Views): Router {
   const router = Router();
   router.get("/digests/:token", async (req, res) => {
-    const digestId = verifySubscriberToken(appSecret, String(req.params.token), "digest");
+    const digestId = verifySubscriberToken(links.appSecret, String(req.params.token), "digest");
     const digest = digestId
       ? await db.digest.findUnique({
           where: { id: digestId },
@@ -24,9 +23,12 @@ export function digestPagesRouter(db: Db, appSecret: string, views: Views): Rout
     const papers = digest.items.map((i) => ({
       ...i.paper,
       lead: leadSentences(i.paper.abstract, 3, 480),
-      why: [...i.matchedTopics.map((s) => TOPIC_NAMES.get(s) ?? s), ...i.matchedKeywords.map((k) => `your keyword “${k}”`)].join(", "),
+      why: whyMatched(i),
+      moreUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "more"),
+      lessUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "less"),
     }));
     const subject = digestSubject({ localDate: digest.localDate, papers: digest.items.map((i) => ({ matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) });
+    res.set("Cache-Control", "no-store");
     res.send(views.render("digest", { title: subject, subject, date: digest.localDate.toISOString().slice(0, 10), papers }));
   });
   return router;

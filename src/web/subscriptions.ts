@@ -16,6 +16,7 @@ import {
   updatePreferences,
 } from "../subscriptions/lifecycle.ts";
 import { subscriberLinks } from "../subscriptions/links.ts";
+import type { KeywordPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
 import type { Csrf } from "./csrf.ts";
 import { preferenceChoices } from "./options.ts";
@@ -23,7 +24,7 @@ import type { Views } from "./views.ts";
 
 type Body = Record<string, unknown>;
 
-export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, csrf: Csrf, subscribeLimit: RequestHandler): Router {
+export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, csrf: Csrf, subscribeLimit: RequestHandler, previewKeywords: KeywordPreviewer): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 100 });
   // RFC 8058 one-click POSTs may come as multipart/form-data; fields only, no files.
@@ -98,6 +99,7 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
         topics: await listTopics(deps.db),
         values,
         ...preferenceChoices(values),
+        keywordPreviews: Array.isArray(extra.values) || extra.errors ? [] : await previewKeywords(subscriber.keywords),
         errors: {},
         ...extra,
         unsubscribeUrl: subscriberLinks(deps.links, subscriber.id).unsubscribeUrl,

@@ -122,7 +122,7 @@ describe("sending", () => {
     expect(mail!.html).not.toContain("<b>bold</b>");
     expect(mail!.html).toContain(`${BASE_URL}/manage/`);
     expect(mail!.html).toContain(`${BASE_URL}/digests/`);
-    expect(mail!.html).toContain("Why you got this: Continual &amp; Lifelong Learning");
+    expect(mail!.html).toMatch(/Why you got this: matched “(continual learning|catastrophic forgetting)”.* \(Continual &amp; Lifelong Learning\)/i);
     expect(mail!.text).toContain("<script>alert(1)</script> Continual Learning Attack"); // plain text is not HTML
     expect(mail!.text).toContain("Unsubscribe: https://digest.example.test/unsubscribe/");
     expect(mail!.html).toContain("Trending Papers Digest, 1 Example Street");
