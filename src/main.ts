@@ -34,7 +34,7 @@ async function main() {
 
   await rescanCorpus(config, db, log);
   const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds };
+  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
   const tasks = [scheduleCorpusRescan(config, db, log), scheduleDigests(config.digest.cron, tickDeps)];

@@ -10,7 +10,7 @@ class RollBack extends Error {
   }
 }
 
-export async function previewDigest(db: Db, email: string, date: Date): Promise<{ subscriberId: string; content: DigestContent } | null> {
+export async function previewDigest(db: Db, email: string, date: Date, windowDays?: number): Promise<{ subscriberId: string; content: DigestContent } | null> {
   const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true } });
   if (!subscriber) return null;
   const localDate = date.toISOString().slice(0, 10);
@@ -21,7 +21,7 @@ export async function previewDigest(db: Db, email: string, date: Date): Promise<
         created[0]?.id ?? (await tx.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate: new Date(localDate) } } }))?.id;
       if (!digestId) throw new RollBack(null);
       if (created.length) {
-        await createMatchTables(tx, [subscriber.id], new Date());
+        await createMatchTables(tx, [subscriber.id], new Date(), windowDays);
         await insertDigestItems(tx, [digestId]);
       }
       const items = await tx.digestItem.findMany({

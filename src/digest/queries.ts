@@ -1,15 +1,16 @@
 // Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
 // Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
 import { Prisma } from "../generated/prisma/client.ts";
+import { TREND, trendQuery } from "../sources/trend.ts";
 import { RANKING } from "../topics/ranking.ts";
 
 type Tx = Prisma.TransactionClient;
 
 /**
  * Every (topic, paper) and (keyword, paper) match with its relevance, and each matched paper's trend factor
- * (freshness × page position), computed once per planning transaction instead of once per reader.
+ * (src/sources/trend.ts), computed once per planning transaction instead of once per reader.
  */
-export async function createMatchTables(tx: Tx, subscriberIds: string[], now: Date) {
+export async function createMatchTables(tx: Tx, subscriberIds: string[], now: Date, windowDays: number = TREND.windowDays) {
   const weights = `{${RANKING.weights.join(",")}}`;
   await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS topic_matches, keyword_matches, paper_trends`);
   await tx.$executeRaw`
@@ -24,14 +25,11 @@ export async function createMatchTables(tx: Tx, subscriberIds: string[], now: Da
           FROM (SELECT DISTINCT unnest(keywords) AS keyword FROM subscribers WHERE id = ANY(${subscriberIds}::uuid[])) d) k
     JOIN papers p ON p.search_vector @@ k.query
     WHERE k.query::text <> ''`;
-  // float8 throughout: numeric arithmetic here, per candidate row, once cost seconds per batch.
+  // The trend factor (src/sources/trend.ts), once per matched paper; papers first seen before the trending window
+  // get no row, and so are no candidates.
   await tx.$executeRaw`
     CREATE TEMP TABLE paper_trends ON COMMIT DROP AS
-    SELECT p.id AS paper_id,
-           power(0.5, greatest(0, extract(epoch FROM (${now}::timestamptz - p.first_seen_at))::float8 / 86400.0) / ${RANKING.freshnessHalfLifeDays}::float8)
-             / (1 + (p.rank - 1) / ${RANKING.rankScale}::float8) AS trend
-    FROM papers p
-    WHERE p.id IN (SELECT paper_id FROM topic_matches UNION SELECT paper_id FROM keyword_matches)`;
+    ${trendQuery(now, windowDays, Prisma.sql`p.id IN (SELECT paper_id FROM topic_matches UNION SELECT paper_id FROM keyword_matches)`)}`;
   await tx.$executeRawUnsafe(`CREATE INDEX ON topic_matches (topic_id)`);
   await tx.$executeRawUnsafe(`CREATE INDEX ON keyword_matches (keyword)`);
   await tx.$executeRawUnsafe(`ANALYZE topic_matches, keyword_matches, paper_trends`);
