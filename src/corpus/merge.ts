@@ -15,6 +15,8 @@ export interface IncomingPaper {
   codeUrl?: string;
   projectUrl?: string;
   hfUrl?: string;
+  /** When the source first listed it (Hugging Face: put on the daily list), if earlier than our first sighting. */
+  listedAt?: Date;
   /** 1-based position in the source's list. */
   rank: number;
   upvotes?: number;

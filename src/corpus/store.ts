@@ -37,9 +37,10 @@ const STORED_FIELDS = {
   comments: true,
   seenBy: true,
   metadataSource: true,
+  firstSeenAt: true,
 } as const;
 
-type Row = StoredPaper & { id: number };
+type Row = StoredPaper & { id: number; firstSeenAt: Date };
 
 /** Adds new papers, merges known ones, and refreshes rank and last-seen time of all, in one transaction. */
 export async function storePapers(db: Db, papers: IncomingPaper[], opts: StoreOptions): Promise<StoreResult> {
@@ -91,7 +92,7 @@ export async function storePapers(db: Db, papers: IncomingPaper[], opts: StoreOp
               metadataSource: opts.source,
               rank: paper.rank,
               sourceFile: opts.seenIn,
-              firstSeenAt: opts.seenAt,
+              firstSeenAt: earliest(opts.seenAt, paper.listedAt),
               lastSeenAt: opts.seenAt,
             },
             select: STORED_FIELDS,
@@ -108,7 +109,12 @@ export async function storePapers(db: Db, papers: IncomingPaper[], opts: StoreOp
         if (touched.has(row.id)) continue;
         touched.add(row.id);
         const { patch, changed } = mergePaper(row, paper, opts.source, titleKey);
-        await tx.paper.update({ where: { id: row.id }, data: { ...patch, rank: paper.rank, sourceFile: opts.seenIn, lastSeenAt: opts.seenAt } });
+        // Listed before we first saw it (we started fetching late): its age on the trending lists counts from then.
+        const firstSeenAt = earliest(row.firstSeenAt, paper.listedAt);
+        await tx.paper.update({
+          where: { id: row.id },
+          data: { ...patch, rank: paper.rank, sourceFile: opts.seenIn, lastSeenAt: opts.seenAt, ...(firstSeenAt !== row.firstSeenAt ? { firstSeenAt } : {}) },
+        });
         Object.assign(row, patch);
         if (patch.arxivId) byArxiv.set(patch.arxivId, row);
         if (changed) result.updated += 1;
@@ -118,4 +124,8 @@ export async function storePapers(db: Db, papers: IncomingPaper[], opts: StoreOp
     },
     { timeout: 120_000, maxWait: 60_000 },
   );
+}
+
+function earliest(a: Date, b: Date | undefined): Date {
+  return b && b.getTime() < a.getTime() ? b : a;
 }
