@@ -35,7 +35,7 @@ export function listRuns(db: Db, opts: { limit: number; source?: string }) {
 }
 
 /** The newest run of each source, and its newest successful one. */
-export async function latestRuns(db: Db, sources: readonly string[]) {
+export async function latestRuns<S extends string>(db: Db, sources: readonly S[]) {
   return Promise.all(
     sources.map(async (source) => ({
       source,
