@@ -2,7 +2,7 @@
 // that is then rolled back.
 import type { Db } from "../db/client.ts";
 import { createMatchTables, insertDigestItems, insertDigests } from "./queries.ts";
-import type { DigestContent } from "./render.ts";
+import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
 class RollBack extends Error {
   constructor(readonly content: DigestContent | null) {
@@ -27,7 +27,7 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
       const items = await tx.digestItem.findMany({
         where: { digestId },
         orderBy: { position: "asc" },
-        include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } },
+        include: { paper: { select: DIGEST_PAPER_FIELDS } },
       });
       throw new RollBack(
         items.length

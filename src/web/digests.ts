@@ -2,7 +2,7 @@
 import { Router } from "express";
 import { leadSentences } from "../corpus/text.ts";
 import type { Db } from "../db/client.ts";
-import { digestSubject } from "../digest/render.ts";
+import { DIGEST_PAPER_FIELDS, digestSubject, paperMeta } from "../digest/render.ts";
 import { AppError } from "../errors.ts";
 import { verifySubscriberToken } from "../subscriptions/tokens.ts";
 import { TOPICS } from "../topics/catalog.ts";
@@ -17,13 +17,14 @@ export function digestPagesRouter(db: Db, appSecret: string, views: Views): Rout
     const digest = digestId
       ? await db.digest.findUnique({
           where: { id: digestId },
-          include: { items: { orderBy: { position: "asc" }, include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } } } },
+          include: { items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } } },
         })
       : null;
     if (!digest || digest.items.length === 0) throw new AppError("not_found", "This digest does not exist (any more).");
     const papers = digest.items.map((i) => ({
       ...i.paper,
       lead: leadSentences(i.paper.abstract, 3, 480),
+      ...paperMeta(i.paper),
       why: [...i.matchedTopics.map((s) => TOPIC_NAMES.get(s) ?? s), ...i.matchedKeywords.map((k) => `your keyword “${k}”`)].join(", "),
     }));
     const subject = digestSubject({ localDate: digest.localDate, papers: digest.items.map((i) => ({ matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) });
