@@ -1,8 +1,8 @@
 // How a paper's score for a subscriber is computed, as data the planner's SQL reads.
-//   score = relevance × freshness × page position
+//   score = relevance × trend
 // relevance: the sum over the subscriber's matching topics and keywords of ts_rank with the weights below
-// (title words count most); freshness decays with days since the paper was first seen (newer ingest first);
-// page position gently prefers papers higher on their trending page.
+// (title words count most); trend (src/sources/trend.ts): freshness (decays with days since the paper was first
+// seen) × popularity (upvotes gained per hour when sources observed them, else page position).
 export const RANKING = {
   /** ts_rank weights for labels {D, C, B, A}: A = title, B = abstract. */
   weights: [0.1, 0.2, 0.4, 1.0] as const,

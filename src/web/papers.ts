@@ -36,6 +36,8 @@ export function papersRouter(db: Db, views: Views): Router {
     const parsed = paperParams.safeParse(req.params);
     const paper = parsed.success ? await findPaper(db, parsed.data.id) : null;
     if (!paper) throw new AppError("not_found", "There is no paper at this address.");
+    // Links in the abstract that are not already shown as code or project page.
+    const otherLinks = paper.links.filter((l) => l !== paper.codeUrl && l !== paper.projectUrl);
     res.send(
       views.render("paper", {
         title: paper.displayTitle,
@@ -43,8 +45,8 @@ export function papersRouter(db: Db, views: Views): Router {
         byline: shortAuthors(paper.authors),
         arxivUrl: paper.arxivId ? arxivAbsUrl(paper.arxivId) : undefined,
         pdfUrl: paper.arxivId ? arxivPdfUrl(paper.arxivId) : undefined,
-        // Links in the abstract that are not already shown as code or project page.
-        otherLinks: paper.links.filter((l) => l !== paper.codeUrl && l !== paper.projectUrl),
+        otherLinks,
+        hasLinks: Boolean(paper.arxivId || paper.hfUrl || paper.codeUrl || paper.projectUrl || otherLinks.length),
       }),
     );
   });

@@ -45,6 +45,14 @@ describe("a paper from live sources", () => {
     }
   });
 
+  it("leaves out the links section for a saved-page paper that has none", async () => {
+    const { paperIds } = await storePapers(service.database.db, [{ title: "A Plain Saved Paper", displayTitle: "A Plain Saved Paper", abstract: "No links here at all.", rank: 2 }], { source: "folder", seenIn: "page.txt", seenAt: new Date() });
+    const html = await (await fetch(`${service.baseUrl}/papers/${paperIds[0]}`)).text();
+    expect(html).toContain("No links here at all.");
+    expect(html).not.toContain("<h2>Links</h2>");
+    expect(html).not.toContain('class="byline"');
+  });
+
   it("shows its upvotes in the list", async () => {
     const html = await (await fetch(`${service.baseUrl}/papers`)).text();
     expect(html).toContain("▲ 142 · #1 on its page");
