@@ -67,7 +67,10 @@ export async function startFixtureServer(initial: FixtureHandler = () => ({ stat
       res.writeHead(reply.status ?? 200, reply.headers);
       const chunk = reply.endless;
       const pump = () => {
-        while (!res.destroyed && res.write(chunk)) state.endlessBytesSent += chunk.length;
+        while (!res.destroyed) {
+          state.endlessBytesSent += chunk.length;
+          if (!res.write(chunk)) break;
+        }
         if (!res.destroyed) res.once("drain", pump);
       };
       res.on("close", () => res.removeAllListeners("drain"));
