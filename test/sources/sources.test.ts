@@ -1,5 +1,6 @@
 // Source runs end to end against a local fixture server and a real database: what lands in papers, signals and
 // source_runs, and how a failing source stops only itself.
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -10,7 +11,7 @@ import { runSource } from "../../src/sources/run.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { addSubscriber } from "../support/digest.ts";
-import { type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
+import { type FixtureReply, type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 import { sourceDeps, sourcesConfig } from "../support/sources.ts";
 import { atomFeed, hfJson, paperAbout, readFixture } from "../support/upstream.ts";
 
@@ -47,8 +48,13 @@ beforeEach(async () => {
 const deps = (env: Record<string, string> = {}) => sourceDeps(database, sourcesConfig(upstream.url, { CORPUS_DIR: corpusDir, ...env }), clock);
 /** Serves the daily papers per date from `days` (an empty list for other dates) and `atom` for every arXiv query. */
 function serve(days: Record<string, string>, atom = atomFeed([])) {
-  upstream.handle((req) => {
-    if (req.path === "/api/daily_papers") return { body: days[req.query.get("date") ?? ""] ?? "[]", headers: { "content-type": "application/json" } };
+  upstream.handle((req): FixtureReply => {
+    if (req.path === "/api/daily_papers") {
+      const body = days[req.query.get("date") ?? ""] ?? "[]";
+      const etag = `"${createHash("sha256").update(body).digest("hex").slice(0, 16)}"`;
+      if (req.headers["if-none-match"] === etag) return { status: 304 };
+      return { body, headers: { "content-type": "application/json", etag } };
+    }
     if (req.path === "/api/query") return { body: atom, headers: { "content-type": "application/atom+xml" } };
     return { status: 404 };
   });
@@ -149,9 +155,10 @@ describe("one paper, many sources", () => {
     expect(await runSource(deps(), "huggingface")).toMatchObject({ status: "ok", added: 2, updated: 1 });
     // arXiv's record of it says what Hugging Face said: nothing to update (it becomes the text's source, though).
     expect(await runSource(deps(), "arxiv")).toMatchObject({ status: "ok", added: 1, updated: 0, unchanged: 1 });
-    // The folder again, and Hugging Face again an hour later: nothing blanked, no second row.
+    // The folder again, and Hugging Face again an hour later with more upvotes: nothing blanked, no second row.
     await runSource(deps(), "folder");
     clock.now = new Date("2026-11-24T13:00:00Z");
+    serve({ "2026-11-24": HF_FIXTURE.replace('"upvotes": 142', '"upvotes": 150') }, ATOM_FIXTURE);
     await runSource(deps(), "huggingface");
 
     const rows = await database.db.paper.findMany({ where: { OR: [{ titleKey: paperKey(title) }, { arxivId: "2611.04012" }] } });
@@ -165,7 +172,7 @@ describe("one paper, many sources", () => {
       codeUrl: "https://github.com/example-lab/drift-proto",
       projectUrl: "https://example-lab.github.io/drift-proto",
       hfUrl: `${upstream.url}/papers/2611.04012`,
-      upvotes: 142,
+      upvotes: 150,
       seenBy: ["folder", "huggingface", "arxiv"],
       metadataSource: "arxiv",
       firstSeenAt: new Date("2026-11-24T06:12:00.000Z"), // on Hugging Face's list before the page was saved
@@ -189,9 +196,22 @@ describe("a source that fails", () => {
       ["arxiv", "ok", null],
     ]);
     expect(await database.db.paper.count({ where: { hfUrl: { not: null } } })).toBe(0);
-    // Its validators were not kept, so the next run asks unconditionally and gets the fixed answer.
+    // The failed answer's ETag was not kept: the next run asks unconditionally.
+    expect(await database.db.httpValidator.count()).toBe(0);
     serve({ "2026-11-24": HF_FIXTURE });
     expect(await runSource(deps(), "huggingface")).toMatchObject({ status: "ok", added: 2, updated: 1 });
+    expect(upstream.requests.filter((r) => r.path === "/api/daily_papers").every((r) => r.headers["if-none-match"] === undefined)).toBe(true);
+  });
+
+  it("asks Hugging Face conditionally: an unchanged list (304) records nothing new", async () => {
+    serve({ "2026-11-24": HF_FIXTURE });
+    expect(await runSource(deps(), "huggingface")).toMatchObject({ status: "ok", added: 3, signals: 3 });
+    expect(await database.db.httpValidator.count()).toBe(2);
+    clock.now = new Date("2026-11-24T13:00:00Z");
+    const progress: string[] = [];
+    expect(await runSource(deps(), "huggingface", { onProgress: (d, t, label) => progress.push(label) })).toMatchObject({ status: "ok", added: 0, updated: 0, signals: 0 });
+    expect(progress).toEqual(["2026-11-24 (unchanged)", "2026-11-23 (unchanged)"]);
+    expect(upstream.requests.slice(-2).map((r) => r.headers["if-none-match"])).toEqual([expect.stringMatching(/^"[0-9a-f]{16}"$/), expect.stringMatching(/^"[0-9a-f]{16}"$/)]);
   });
 
   it("records an upstream that keeps answering 500 as a failed run with the reason, and the next run retries", async () => {
