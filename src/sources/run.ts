@@ -38,7 +38,8 @@ export interface RunOptions {
 
 export async function runSource(deps: SourceRunDeps, name: SourceName, opts: RunOptions = {}): Promise<RunOutcome> {
   const source = deps.sources[name];
-  const now = deps.now?.() ?? new Date();
+  const clock = () => deps.now?.() ?? new Date();
+  const now = clock();
   const ctx: SourceContext = { now, date: opts.date };
   const outcome: RunOutcome = { source: name, status: "busy", detail: source.describe(ctx), added: 0, updated: 0, unchanged: 0, signals: 0, warnings: [] };
   const done = await withSourceLock(deps.databaseUrl, name, async () => {
@@ -46,7 +47,7 @@ export async function runSource(deps: SourceRunDeps, name: SourceName, opts: Run
     const skip = source.skipReason?.(ctx, (await lastSuccessfulRun(deps.db, name))?.startedAt);
     const runId = await startRun(deps.db, name, now, outcome.detail);
     if (skip) {
-      await finishRun(deps.db, runId, { status: "skipped", finishedAt: new Date(), error: skip });
+      await finishRun(deps.db, runId, { status: "skipped", finishedAt: clock(), error: skip });
       deps.log.info(`source ${name}: skipped (${skip})`);
       return { ...outcome, status: "skipped" as const, error: skip };
     }
@@ -65,12 +66,12 @@ export async function runSource(deps: SourceRunDeps, name: SourceName, opts: Run
         await batch.stored?.();
         opts.onProgress?.(batches, Math.max(batch.total, batches), batch.unchanged ? `${batch.label} (unchanged)` : batch.label);
       }
-      await finishRun(deps.db, runId, { status: "ok", finishedAt: new Date(), ...counts(outcome) });
+      await finishRun(deps.db, runId, { status: "ok", finishedAt: clock(), ...counts(outcome) });
       deps.log.info(`source ${name}: ${outcome.added} added, ${outcome.updated} updated, ${outcome.signals} signals, ${outcome.warnings.length} warnings`);
       return { ...outcome, status: "ok" as const };
     } catch (err) {
       const error = err instanceof Error ? err.message : String(err);
-      await finishRun(deps.db, runId, { status: "failed", finishedAt: new Date(), ...counts(outcome), error });
+      await finishRun(deps.db, runId, { status: "failed", finishedAt: clock(), ...counts(outcome), error });
       deps.log.warn(`source ${name} failed: ${error} (what was stored before stays; the next scheduled run tries again)`);
       return { ...outcome, status: "failed" as const, error };
     }
