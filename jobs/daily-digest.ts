@@ -12,12 +12,14 @@ export interface TickDeps {
   boss: PgBoss;
   log: Logger;
   leaseSeconds: number;
+  /** TRENDING_WINDOW_DAYS. */
+  windowDays?: number;
   now?: () => Date;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
-  const plan = await planDueDigests(deps.db, { now, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
   if (plan.planned.length || plan.skipped || requeued) {
     deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);

@@ -56,6 +56,26 @@ const envSchema = z.object({
   DIGEST_SEND_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
   DIGEST_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
   DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  SOURCES: optionalString.pipe(z.string().regex(/^\s*(folder|huggingface|arxiv)(\s*,\s*(folder|huggingface|arxiv))*\s*$/, "a comma-separated list of folder, huggingface, arxiv").optional()),
+  SOURCES_CONTACT: optionalString,
+  SOURCES_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(30),
+  SOURCES_MAX_RESPONSE_MB: z.coerce.number().positive().max(1024).default(20),
+  SOURCES_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  SOURCES_RETRY_BASE_SECONDS: z.coerce.number().positive().max(600).default(2),
+  SOURCES_MAX_RETRY_AFTER_SECONDS: z.coerce.number().min(0).max(86400).default(600),
+  HF_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),
+  HF_CRON: cron("7 * * * *"),
+  HF_DAYS: z.coerce.number().int().min(1).max(14).default(2),
+  ARXIV_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://export.arxiv.org"),
+  ARXIV_CATEGORIES: z
+    .string()
+    .default("cs.LG,cs.CL,cs.CV,cs.AI")
+    .refine((v) => v.split(",").every((c) => /^[a-z-]+(\.[A-Za-z-]+)?$/.test(c.trim())), "a comma-separated list of arXiv categories such as cs.LG,cs.CL"),
+  ARXIV_CRON: cron("0 2 * * *"),
+  ARXIV_MAX_RESULTS: z.coerce.number().int().min(1).max(10_000).default(300),
+  ARXIV_PAGE_SIZE: z.coerce.number().int().min(1).max(2000).default(100),
+  ARXIV_REQUEST_INTERVAL_SECONDS: z.coerce.number().min(0).max(60).default(3),
+  TRENDING_WINDOW_DAYS: z.coerce.number().positive().max(365).default(7),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
@@ -82,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     throw new ConfigError("Invalid configuration: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together");
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  const sources = sourceSettings(e, publicBaseUrl);
   return Object.freeze({
     env: e.NODE_ENV,
     production,
@@ -124,6 +145,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       retryDelaySeconds: e.DIGEST_RETRY_DELAY_SECONDS,
       maxAttempts: e.DIGEST_MAX_ATTEMPTS,
     },
+    sources,
     logLevel: e.LOG_LEVEL,
     /** JSON lines for a log pipeline; readable lines by default in development. */
     logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",
@@ -131,6 +153,49 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
 }
 
 export type Config = ReturnType<typeof loadConfig>;
+
+export const SOURCE_NAMES = ["folder", "huggingface", "arxiv"] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+/** Live sources and how politely they are fetched. Production fetches Hugging Face by default (see README). */
+function sourceSettings(e: z.infer<typeof envSchema>, publicBaseUrl: string) {
+  const production = e.NODE_ENV === "production";
+  const enabled = [...new Set((e.SOURCES ?? (production ? "folder,huggingface" : "folder")).split(",").map((s) => s.trim()))] as SourceName[];
+  // Who to contact about our requests: SOURCES_CONTACT, else the sender address of our emails.
+  const contact = e.SOURCES_CONTACT ?? /<([^>]+)>/.exec(e.MAIL_FROM)?.[1] ?? e.MAIL_FROM;
+  const placeholderContact = /@(localhost|example\.(com|org|net))$|^https?:\/\/(localhost|127\.)/i.test(contact.trim());
+  if (production && enabled.includes("arxiv")) {
+    // arXiv asks API clients to identify themselves and to wait 3 s between requests.
+    if (placeholderContact) throw new ConfigError(`Invalid configuration: SOURCES_CONTACT is required with SOURCES=arxiv in production (an address or URL where arXiv can reach the operator; now "${contact}")`);
+    if (e.ARXIV_REQUEST_INTERVAL_SECONDS < 3) throw new ConfigError("Invalid configuration: ARXIV_REQUEST_INTERVAL_SECONDS must be at least 3 in production (arXiv's guidance for API clients)");
+  }
+  const contactPart = /^https?:\/\//i.test(contact) ? contact : `mailto:${contact}`;
+  return {
+    enabled,
+    contact,
+    placeholderContact,
+    userAgent: `TrendingPapersDigest/0.1 (+${publicBaseUrl}; ${contactPart})`,
+    fetch: {
+      timeoutMs: Math.round(e.SOURCES_TIMEOUT_SECONDS * 1000),
+      maxResponseBytes: Math.round(e.SOURCES_MAX_RESPONSE_MB * 1024 * 1024),
+      retries: e.SOURCES_RETRIES,
+      retryBaseMs: Math.round(e.SOURCES_RETRY_BASE_SECONDS * 1000),
+      maxRetryAfterMs: Math.round(e.SOURCES_MAX_RETRY_AFTER_SECONDS * 1000),
+    },
+    folder: { cron: e.CORPUS_RESCAN_CRON },
+    huggingface: { baseUrl: e.HF_API_BASE_URL.replace(/\/+$/, ""), cron: e.HF_CRON, days: e.HF_DAYS },
+    arxiv: {
+      baseUrl: e.ARXIV_API_BASE_URL.replace(/\/+$/, ""),
+      categories: e.ARXIV_CATEGORIES.split(",").map((c) => c.trim()),
+      cron: e.ARXIV_CRON,
+      maxResults: e.ARXIV_MAX_RESULTS,
+      pageSize: Math.min(e.ARXIV_PAGE_SIZE, e.ARXIV_MAX_RESULTS),
+      requestIntervalMs: Math.round(e.ARXIV_REQUEST_INTERVAL_SECONDS * 1000),
+    },
+    /** Papers first seen longer ago than this are no longer candidates for a digest. */
+    trendingWindowDays: e.TRENDING_WINDOW_DAYS,
+  };
+}
 
 function readEnvironment() {
   // .env fills in only what the real environment leaves unset.

@@ -1,7 +1,7 @@
-// `npm start`: database (embedded unless DATABASE_URL), migrations, corpus, web server, scheduled jobs.
+// `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
 import type { Server } from "node:http";
-import { scheduleCorpusRescan, rescanCorpus } from "../jobs/corpus-rescan.ts";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
+import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
@@ -9,6 +9,7 @@ import { createLogger } from "./log.ts";
 import { openMailer } from "./mail/setup.ts";
 import { loadEmailTemplates } from "./mail/templates.ts";
 import { resolveAppSecret } from "./secret.ts";
+import { createSources } from "./sources/registry.ts";
 import { buildApp } from "./service.ts";
 import { syncTopics } from "./topics/topics.ts";
 
@@ -32,12 +33,19 @@ async function main() {
   await syncTopics(db);
   const { mailer, catcher } = await openMailer(config, log);
 
-  await rescanCorpus(config, db, log);
+  const sourceDeps = { db, databaseUrl: database.url, log, sources: createSources(config, db, log) };
+  const live = config.sources.enabled.filter((s) => s !== "folder");
+  if (live.length && config.sources.placeholderContact) {
+    log.warn(`sources ${live.join(", ")}: our User-Agent names "${config.sources.contact}" as contact; set SOURCES_CONTACT to an address where the operators of those APIs can reach you`);
+  }
+  // The saved pages first, as before; live sources in the background, so a slow or unreachable API delays nothing.
+  if (config.sources.enabled.includes("folder")) await runSourceJob(sourceDeps, "folder");
+  for (const name of live) void runSourceJob(sourceDeps, name);
   const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds };
+  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
-  const tasks = [scheduleCorpusRescan(config, db, log), scheduleDigests(config.digest.cron, tickDeps)];
+  const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];
 
   const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });
   const server: Server = await new Promise((resolve) => {

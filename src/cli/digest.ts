@@ -53,7 +53,7 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
       },
     });
     const startedAt = new Date();
-    const plan = await planAllDigests(db, { now: startedAt, date, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
+    const plan = await planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
     console.log(`planned ${plan.planned.length} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
     // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died).
     const plannedNow = new Set(plan.planned);
@@ -113,7 +113,7 @@ async function preview({ config, log, values }: Parameters<Command["run"]>[0], d
   const emails = await loadEmailTemplates();
   const database = await openDatabase(config, log);
   try {
-    const result = await previewDigest(database.db, normalizeEmail(email.trim()), date ? new Date(`${date}T00:00:00Z`) : new Date());
+    const result = await previewDigest(database.db, normalizeEmail(email.trim()), date ? new Date(`${date}T00:00:00Z`) : new Date(), config.sources.trendingWindowDays);
     if (!result) {
       console.error(`digest preview: no subscriber ${email}, or no new matching paper for them`);
       return 1;

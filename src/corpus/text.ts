@@ -76,3 +76,10 @@ export function leadSentences(abstract: string, count = 2, maxLength = 420): str
   if (lead.length > maxLength) lead = `${lead.slice(0, maxLength - 1).replace(/\s+\S*$/, "")}…`;
   return lead;
 }
+
+/** Authors for a one-line byline: the first `max` names, then "et al." (names as the source gave them). */
+export function shortAuthors(authors: readonly string[], max = 3): string {
+  const names = authors.map((a) => a.replace(/\s+/g, " ").trim()).filter(Boolean);
+  if (names.length <= max) return names.join(", ");
+  return `${names.slice(0, max).join(", ")} et al.`;
+}

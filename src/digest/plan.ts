@@ -18,6 +18,8 @@ export interface PlanOptions {
   batchSize?: number;
   /** Batches planned at the same time (default 2). */
   parallel?: number;
+  /** Papers first seen longer ago than this many days are no candidates (TRENDING_WINDOW_DAYS; default 7). */
+  windowDays?: number;
   /** Called after each committed batch, e.g. to enqueue its digests. */
   onBatch?: (plannedIds: string[], skipped: number) => Promise<void> | void;
 }
@@ -48,7 +50,7 @@ async function planInBatches(
     const due = await nextBatch(batchSize, afterId);
     if (due.length === 0) break;
     afterId = due.at(-1)!.subscriberId;
-    const work: Promise<void> = planBatch(db, due, opts.now)
+    const work: Promise<void> = planBatch(db, due, opts.now, opts.windowDays)
       .then(async (batch) => {
         result.planned.push(...batch.planned);
         result.skipped += batch.skipped;
@@ -66,7 +68,7 @@ async function planInBatches(
   return result;
 }
 
-async function planBatch(db: Db, due: { subscriberId: string; localDate: string }[], now: Date) {
+async function planBatch(db: Db, due: { subscriberId: string; localDate: string }[], now: Date, windowDays: number | undefined) {
   return db.$transaction(
     async (tx) => {
       // The batch's candidate rows (readers × matching papers) are sorted and grouped in memory, not on disk.
@@ -74,7 +76,7 @@ async function planBatch(db: Db, due: { subscriberId: string; localDate: string 
       const created = await insertDigests(tx, due, now);
       if (created.length === 0) return { planned: [] as string[], skipped: 0 };
       const ids = created.map((d) => d.id);
-      await createMatchTables(tx, ids, now);
+      await createMatchTables(tx, ids, now, windowDays);
       await insertDigestItems(tx, ids);
       const skipped = await skipEmptyDigests(tx, ids, now);
       const planned = await tx.digest.findMany({ where: { id: { in: ids }, status: "planned" }, select: { id: true } });

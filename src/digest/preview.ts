@@ -2,7 +2,7 @@
 // that is then rolled back.
 import type { Db } from "../db/client.ts";
 import { createMatchTables, insertDigestItems, insertDigests } from "./queries.ts";
-import type { DigestContent } from "./render.ts";
+import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
 class RollBack extends Error {
   constructor(readonly content: DigestContent | null) {
@@ -10,7 +10,7 @@ class RollBack extends Error {
   }
 }
 
-export async function previewDigest(db: Db, email: string, date: Date): Promise<{ subscriberId: string; content: DigestContent } | null> {
+export async function previewDigest(db: Db, email: string, date: Date, windowDays?: number): Promise<{ subscriberId: string; content: DigestContent } | null> {
   const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true } });
   if (!subscriber) return null;
   const localDate = date.toISOString().slice(0, 10);
@@ -21,13 +21,13 @@ export async function previewDigest(db: Db, email: string, date: Date): Promise<
         created[0]?.id ?? (await tx.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate: new Date(localDate) } } }))?.id;
       if (!digestId) throw new RollBack(null);
       if (created.length) {
-        await createMatchTables(tx, [digestId], new Date());
+        await createMatchTables(tx, [digestId], new Date(), windowDays);
         await insertDigestItems(tx, [digestId]);
       }
       const items = await tx.digestItem.findMany({
         where: { digestId },
         orderBy: { position: "asc" },
-        include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } },
+        include: { paper: { select: DIGEST_PAPER_FIELDS } },
       });
       throw new RollBack(
         items.length

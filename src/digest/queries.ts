@@ -1,6 +1,7 @@
 // Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
 // Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
 import { Prisma } from "../generated/prisma/client.ts";
+import { TREND, trendQuery } from "../sources/trend.ts";
 import { RANKING } from "../topics/ranking.ts";
 import { FIELD_SQL } from "../topics/reasons.ts";
 
@@ -11,7 +12,7 @@ type Tx = Prisma.TransactionClient;
  * the same topic or keyword), each reader's affinity to papers through their feedback profile, and each candidate
  * paper's trend factor. Temp tables, one set per planning transaction.
  */
-export async function createMatchTables(tx: Tx, digestIds: string[], now: Date) {
+export async function createMatchTables(tx: Tx, digestIds: string[], now: Date, windowDays: number = TREND.windowDays) {
   const f = RANKING.feedback;
   // The batch's digests and their readers' topics as small temp tables with statistics, so PostgreSQL starts from
   // the batch instead of joining every reader's topics with every match (which cost 4× at 20k readers, 20× at 100k).
@@ -45,14 +46,11 @@ export async function createMatchTables(tx: Tx, digestIds: string[], now: Date) 
   await tx.$executeRawUnsafe(`
     CREATE TEMP TABLE batch_profiled ON COMMIT DROP AS
     SELECT DISTINCT bd.digest_id FROM batch_digests bd JOIN reader_profile_terms rp ON rp.subscriber_id = bd.subscriber_id`);
-  // float8 throughout: numeric arithmetic here, per candidate row, once cost seconds per batch.
+  // The trend factor (src/sources/trend.ts), once per candidate paper; papers first seen before the trending window
+  // get no row, and so are no candidates.
   await tx.$executeRaw`
     CREATE TEMP TABLE paper_trends ON COMMIT DROP AS
-    SELECT p.id AS paper_id,
-           power(0.5, greatest(0, extract(epoch FROM (${now}::timestamptz - p.first_seen_at))::float8 / 86400.0) / ${RANKING.freshnessHalfLifeDays}::float8)
-             / (1 + (p.rank - 1) / ${RANKING.rankScale}::float8) AS trend
-    FROM papers p
-    WHERE p.id IN (SELECT paper_id FROM batch_candidates UNION SELECT paper_id FROM batch_affinity WHERE affinity >= ${f.entryAffinity})`;
+    ${trendQuery(now, windowDays, Prisma.sql`p.id IN (SELECT paper_id FROM batch_candidates UNION SELECT paper_id FROM batch_affinity WHERE affinity >= ${f.entryAffinity})`)}`;
   await tx.$executeRawUnsafe(`CREATE INDEX ON batch_affinity (digest_id, paper_id)`);
   await tx.$executeRawUnsafe(`ANALYZE batch_candidates, batch_affinity, paper_trends`);
 }

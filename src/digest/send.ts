@@ -9,7 +9,7 @@ import { listHeaders, type Mailer } from "../mail/transport.ts";
 import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
-import { renderDigest } from "./render.ts";
+import { DIGEST_PAPER_FIELDS, renderDigest } from "./render.ts";
 
 export interface SendDeps {
   db: Db;
@@ -67,7 +67,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
     where: { id: { in: claimed.map((d) => d.id) } },
     include: {
       subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } },
-      items: { orderBy: { position: "asc" }, include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } } },
+      items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } },
     },
   });
   const suppressed = new Set(

@@ -15,7 +15,8 @@
 // keywords = keywordBoost × the same for each keyword the reader typed (a concept when the keyword names one, else
 //   PostgreSQL full-text search), plus the keyword's own corpus expansion.
 // liked    = for a paper that matches none of the above but is close to the reader's profile: entryWeight × affinity.
-// trend    = freshness (halves every freshnessHalfLifeDays since first seen) × page position.
+// trend    = freshness × popularity (src/sources/trend.ts): upvotes gained per hour when sources observed them,
+//   else page position; papers first seen before the trending window are no candidates.
 // feedback = exp(affinityScale × affinity), clamped to [minFactor, maxFactor]; affinity = the reader's profile
 //   (Rocchio weights over terms of the papers they liked and disliked) · the paper's tf-idf vector. A paper with
 //   affinity below dropAffinity is not sent at all.

@@ -3,7 +3,7 @@
 import { Router } from "express";
 import { leadSentences } from "../corpus/text.ts";
 import type { Db } from "../db/client.ts";
-import { digestSubject, whyMatched } from "../digest/render.ts";
+import { DIGEST_PAPER_FIELDS, digestSubject, paperMeta, whyMatched } from "../digest/render.ts";
 import { AppError } from "../errors.ts";
 import { feedbackUrl, type LinkSettings } from "../subscriptions/links.ts";
 import { verifySubscriberToken } from "../subscriptions/tokens.ts";
@@ -16,13 +16,14 @@ export function digestPagesRouter(db: Db, links: LinkSettings, views: Views): Ro
     const digest = digestId
       ? await db.digest.findUnique({
           where: { id: digestId },
-          include: { items: { orderBy: { position: "asc" }, include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } } } },
+          include: { items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } } },
         })
       : null;
     if (!digest || digest.items.length === 0) throw new AppError("not_found", "This digest does not exist (any more).");
     const papers = digest.items.map((i) => ({
       ...i.paper,
       lead: leadSentences(i.paper.abstract, 3, 480),
+      ...paperMeta(i.paper),
       why: whyMatched(i),
       moreUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "more"),
       lessUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "less"),

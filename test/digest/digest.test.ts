@@ -15,6 +15,7 @@ beforeAll(async () => {
   await ingestPapers(
     database.db,
     Array.from({ length: 12 }, (_, i) => ({ title: `Continual Learning Without Catastrophic Forgetting, Part ${i + 1}`, abstract: abstractAbout("continual learning and catastrophic forgetting", i) })),
+    new Date("2026-11-20T18:00:00Z"), // inside the 7-day trending window for every planning date below (24th to 27th)
   );
 });
 afterAll(async () => {
@@ -89,7 +90,7 @@ describe("selection", () => {
 
   it("matches a reader's own keywords as full-text queries and says why", async () => {
     const { db } = database;
-    await ingestPapers(db, [{ title: "Faster Decoding for Language Models", abstract: abstractAbout("speculative decoding with draft models") }], new Date("2026-01-02T00:00:00Z"));
+    await ingestPapers(db, [{ title: "Faster Decoding for Language Models", abstract: abstractAbout("speculative decoding with draft models") }], new Date("2026-11-23T01:00:00Z"));
     const reader = await addSubscriber(db, "keywords@example.com", { keywords: ["speculative decoding"] });
     await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" });
     const items = await db.digestItem.findMany({ where: { subscriberId: reader.id }, include: { paper: true } });
@@ -106,7 +107,7 @@ describe("sending", () => {
 
   it("sends one email with list headers, links and escaped content; running the tick again sends nothing", async () => {
     const { db } = database;
-    await ingestPapers(db, [{ title: "<script>alert(1)</script> Continual Learning Attack", abstract: abstractAbout("continual learning <b>bold</b>") }], new Date("2026-06-01T00:00:00Z"));
+    await ingestPapers(db, [{ title: "<script>alert(1)</script> Continual Learning Attack", abstract: abstractAbout("continual learning <b>bold</b>") }], new Date("2026-11-24T11:00:00Z"));
     await addSubscriber(db, "one@example.com", { topics: ["continual-learning"], maxPapers: 3 });
     pipeline = await startPipeline(db, database.url, sink.url);
     const now = new Date("2026-11-24T12:00:00Z");

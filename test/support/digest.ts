@@ -30,8 +30,11 @@ export async function addSubscriber(db: Db, email: string, opts: { topics?: stri
   });
 }
 
-/** Writes a corpus page of generated papers and ingests it as first seen at `seenAt`. */
-export async function ingestPapers(db: Db, papers: { title: string; abstract: string }[], seenAt = new Date("2026-01-01T00:00:00Z")) {
+/**
+ * Writes a corpus page of generated papers and ingests it as first seen at `seenAt` (by default the day before the
+ * tests' usual planning date, 2026-11-24: papers older than the trending window are no candidates).
+ */
+export async function ingestPapers(db: Db, papers: { title: string; abstract: string }[], seenAt = new Date("2026-11-23T00:00:00Z")) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-papers-"));
   const file = path.join(dir, "page.txt");
   fs.writeFileSync(file, `Get trending papers in your email inbox!\n${papers.map((p, i) => `${i === 0 ? "Subscribe" : ""}${p.title}\n${p.abstract}`).join("\n")}\n`);

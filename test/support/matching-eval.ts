@@ -4,7 +4,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { parseCorpus, type ParsedPaper } from "../../src/corpus/parse.ts";
-import { storePapers } from "../../src/corpus/ingest.ts";
+import { fromSavedPage } from "../../src/corpus/ingest.ts";
+import { storePapers } from "../../src/corpus/store.ts";
 import { paperKey } from "../../src/corpus/text.ts";
 import type { Db } from "../../src/db/client.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
@@ -121,7 +122,9 @@ export async function evaluateMatching(db: Db, set: EvaluationSet, opts: { feedb
   for (let day = 0; day < DAYS; day++) {
     const date = new Date(FIRST_DAY + day * 86_400_000).toISOString().slice(0, 10);
     const arriving = ranked.filter((_, i) => i % arrivalDays === day);
-    if (arriving.length) await storePapers(db, arriving.map((p, i) => ({ ...p, rank: i + 1 })), `${set.name}-${day}.txt`, new Date(`${date}T00:00:00Z`));
+    if (arriving.length) {
+      await storePapers(db, fromSavedPage(arriving.map((p, i) => ({ ...p, rank: i + 1 }))), { source: "folder", seenIn: `${set.name}-${day}.txt`, seenAt: new Date(`${date}T00:00:00Z`) });
+    }
     await planAllDigests(db, { now: new Date(`${date}T12:00:00Z`), date });
     // The feedback twins judge their first two emails by the labels.
     if (opts.feedback && day < 2) {
