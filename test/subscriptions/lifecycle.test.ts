@@ -407,4 +407,18 @@ describe("security headers", () => {
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
   });
+
+  it("marks the CSRF cookie Secure with the __Host- prefix when the base URL is https", async () => {
+    const secure = await startTestService({ PUBLIC_BASE_URL: "https://digest.example.com" });
+    try {
+      const cookie = (await fetch(`${secure.baseUrl}/`)).headers.getSetCookie().join("\n");
+      expect(cookie).toMatch(/^__Host-tpd\.csrf=[^;]+;.*Path=\/;.*HttpOnly;.*Secure;.*SameSite=Strict/);
+      expect(cookie).not.toMatch(/Domain=/i);
+    } finally {
+      await secure.close();
+    }
+    const plain = (await fetch(`${service.baseUrl}/`)).headers.getSetCookie().join("\n");
+    expect(plain).toMatch(/^tpd\.csrf=/);
+    expect(plain).not.toMatch(/Secure/);
+  });
 });

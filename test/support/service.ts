@@ -39,7 +39,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
     const s = placeholder.listen(0, "127.0.0.1", () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
-  const config = loadConfig({ ...baseConfig, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
+  const config = loadConfig({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...baseConfig });
   const catcher = opts.devMail ? await startMailCatcher() : undefined;
   const mailer = createMailer(config, catcher?.url ?? sink.url);
   const app = buildApp({
