@@ -3,9 +3,10 @@ import { Router } from "express";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { MailCatcher } from "../mail/catcher.ts";
+import { canonicalId } from "./params.ts";
 import type { Views } from "./views.ts";
 
-const idParam = z.object({ id: z.coerce.number().int().min(1) });
+const idParam = z.object({ id: canonicalId });
 
 export function devMailRouter(catcher: MailCatcher, views: Views): Router {
   const router = Router();

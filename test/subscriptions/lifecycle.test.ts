@@ -275,6 +275,80 @@ describe("invalid input", () => {
     expect(res.json.fields.some((f: { field: string }) => f.field === field || f.field.startsWith(`${field}.`))).toBe(true);
   });
 
+  it.each([null, true, [], "", "7", "0x7", "1e1", " 7", 7.5, { hour: 7 }].map((v) => [v]))("rejects sendHour %j (JSON numbers only) with 400 naming the field, storing nothing", async (sendHour) => {
+    const email = `hour-${Math.random().toString(36).slice(2)}@example.com`;
+    const res = await subscribeJson({ email, topics: ["math"], sendHour });
+    expect(res.status).toBe(400);
+    expect(res.json.fields.map((f: { field: string }) => f.field)).toEqual(["sendHour"]);
+    expect(await subscriberByEmail(email)).toBeNull();
+  });
+
+  it.each([null, false, [5], "", "5", "0x5", "5e0"].map((v) => [v]))("rejects maxPapers %j with 400 naming the field", async (maxPapers) => {
+    const res = await subscribeJson({ email: "papers-type@example.com", topics: ["math"], maxPapers });
+    expect(res.status).toBe(400);
+    expect(res.json.fields.map((f: { field: string }) => f.field)).toEqual(["maxPapers"]);
+  });
+
+  it("takes the delivery hour and paper count as JSON numbers, and defaults them when absent", async () => {
+    expect((await subscribeJson({ email: "typed@example.com", topics: ["math"], sendHour: 0, maxPapers: 10 })).status).toBe(202);
+    expect(await subscriberByEmail("typed@example.com")).toMatchObject({ sendHour: 0, maxPapers: 10 });
+    expect((await subscribeJson({ email: "defaults@example.com", topics: ["math"] })).status).toBe(202);
+    expect(await subscriberByEmail("defaults@example.com")).toMatchObject({ sendHour: 7, maxPapers: 5 });
+  });
+
+  it.each(["0x7", "1e1", "7.0", "+7", " 7", "", "seven"])("rejects the form's sendHour %j with 400 naming the field", async (sendHour) => {
+    const browser = new FormClient(service.baseUrl);
+    const res = await browser.submit("/", "/subscribe", { email: "form-hour@example.com", topics: ["math"], sendHour, maxPapers: "5" });
+    expect(res.status).toBe(400);
+    expect(res.html).toContain("a whole hour from 0 to 23");
+    expect(await subscriberByEmail("form-hour@example.com")).toBeNull();
+  });
+
+  it.each([
+    ["a@b-.com", "a label ending in a dash"],
+    ["a@-b.com", "a label starting with a dash"],
+    [`a@${"l".repeat(64)}.com`, "a 64-character domain label"],
+    [`${"l".repeat(65)}@example.com`, "a 65-character local part"],
+    [`a@${Array.from({ length: 5 }, () => "d".repeat(60)).join(".")}.com`, "a domain over 253 characters"],
+    ["a@b_c.com", "an underscore in the domain"],
+    ["a@example.123", "a numeric top-level domain"],
+    ["a\u202e@example.com", "a right-to-left override"],
+    ["a@example.com\u0085", "a C1 control"],
+  ])("rejects the address %s (%s) with 400 naming email", async (email) => {
+    const res = await subscribeJson({ email, topics: ["math"] });
+    expect(res.status).toBe(400);
+    expect(res.json.fields.map((f: { field: string }) => f.field)).toEqual(["email"]);
+  });
+
+  it("accepts addresses at the RFC 5321 limits", async () => {
+    const longest = `${"l".repeat(64)}@${"d".repeat(63)}.example.com`;
+    expect((await subscribeJson({ email: longest, topics: ["math"] })).status).toBe(202);
+    expect(await subscriberByEmail(longest)).not.toBeNull();
+    expect((await subscribeJson({ email: "first.last+tag@xn--bcher-kva.example", topics: ["math"] })).status).toBe(202);
+  });
+
+  it.each([
+    ["\u0085", "NEL (C1)"],
+    ["\u009b", "CSI (C1)"],
+    ["\u202e", "right-to-left override"],
+    ["\u202a", "left-to-right embedding"],
+    ["\u2066", "left-to-right isolate"],
+    ["\u2069", "pop directional isolate"],
+    ["\u200f", "right-to-left mark"],
+    ["\u200e", "left-to-right mark"],
+    ["\u001b", "escape (C0)"],
+    ["\u0000", "NUL"],
+  ])("rejects a keyword holding %j (%s) with 400 naming keywords, on the API and the form", async (char) => {
+    const email = `bidi-${char.codePointAt(0)}@example.com`;
+    const res = await subscribeJson({ email, topics: ["math"], keywords: [`evil${char}gnidoc`] });
+    expect(res.status).toBe(400);
+    expect(res.json.fields[0].field).toMatch(/^keywords/);
+    const browser = new FormClient(service.baseUrl);
+    const form = await browser.submit("/", "/subscribe", { email, topics: ["math"], keywords: `fine, evil${char}gnidoc` });
+    expect(form.status).toBe(400);
+    expect(await subscriberByEmail(email)).toBeNull();
+  });
+
   it("stores a time-zone alias under its canonical name", async () => {
     expect((await subscribeJson({ email: "alias@example.com", topics: ["math"], timezone: "US/Eastern" })).status).toBe(202);
     expect((await subscriberByEmail("alias@example.com"))!.timezone).toBe("America/New_York");
