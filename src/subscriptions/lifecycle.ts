@@ -4,7 +4,7 @@ import { AppError } from "../errors.ts";
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
 import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
-import { hashConfirmationToken, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
+import { hashConfirmationToken, isCanonicalBase64url, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
 import { readSubscribeState, savePendingSubscription } from "./queries.ts";
 import { isSuppressed } from "./suppression.ts";
 
@@ -82,7 +82,7 @@ export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "n
 }
 
 async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token) || !isCanonicalBase64url(token)) return null;
   const now = deps.now?.() ?? new Date();
   return deps.db.confirmationToken.findFirst({
     where: { tokenHash: hashConfirmationToken(token), kind: "confirm", usedAt: null, expiresAt: { gt: now }, subscriber: { status: { in: ["pending", "unsubscribed"] } } },

@@ -14,11 +14,17 @@ export function verifySubscriberToken(secret: string, token: string, purpose: Li
   const match = /^([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return undefined;
   const [, id, given] = match as unknown as [string, string, string];
+  // The last character of each part has unused low bits: other spellings decode to the same bytes. One link, one spelling.
+  if (!isCanonicalBase64url(id) || !isCanonicalBase64url(given)) return undefined;
   const expected = Buffer.from(mac(secret, purpose, id), "base64url");
   const actual = Buffer.from(given, "base64url");
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined;
   const hex = Buffer.from(id, "base64url").toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export function isCanonicalBase64url(text: string): boolean {
+  return Buffer.from(text, "base64url").toString("base64url") === text;
 }
 
 function mac(secret: string, purpose: LinkPurpose, id: string): string {

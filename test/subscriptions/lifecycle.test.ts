@@ -162,6 +162,37 @@ describe("signed manage and unsubscribe links", () => {
   });
 });
 
+describe("token spellings", () => {
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  /** The same bytes written differently: the unused low bits of a base64url string's last character set. */
+  const otherSpellings = (part: string) => {
+    const last = ALPHABET.indexOf(part.at(-1)!);
+    const unusedBits = (part.length * 6) % 8;
+    return Array.from({ length: (1 << unusedBits) - 1 }, (_, i) => part.slice(0, -1) + ALPHABET[last ^ (i + 1)]!);
+  };
+
+  it("accepts only the canonical base64url spelling of a signed link", async () => {
+    const { subscriber } = await subscribeAndConfirm("spelling@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { manageUrl, unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    for (const url of [manageUrl, unsubscribeUrl]) {
+      const { pathname } = new URL(url);
+      const prefix = pathname.slice(0, pathname.lastIndexOf("/") + 1);
+      const parts = pathname.slice(prefix.length).split(".");
+      expect((await fetch(`${service.baseUrl}${pathname}`)).status).toBe(200);
+      const variants = parts.flatMap((part, i) => otherSpellings(part).map((other) => parts.map((p, j) => (j === i ? other : p)).join(".")));
+      expect(variants.length).toBeGreaterThanOrEqual(3);
+      for (const token of variants) {
+        // Each variant decodes to the same bytes as the real token...
+        expect(token.split(".").map((p) => Buffer.from(p, "base64url").toString("hex"))).toEqual(parts.map((p) => Buffer.from(p, "base64url").toString("hex")));
+        // ...and is refused.
+        expect((await fetch(`${service.baseUrl}${prefix}${token}`)).status, token).toBe(400);
+      }
+    }
+    expect((await subscriberByEmail("spelling@example.com"))!.status).toBe("active");
+  });
+});
+
 describe("one-click unsubscribe (RFC 8058)", () => {
   for (const encoding of ["urlencoded", "multipart"] as const) {
     it(`unsubscribes at once on a cookieless ${encoding} POST and answers 200 without redirect`, async () => {
