@@ -52,7 +52,7 @@ export function buildApp(parts: ServiceParts): Express {
     routers: (views) => [
       apiRouter(deps, subscribeLimit),
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit),
-      digestPagesRouter(parts.db, parts.appSecret, views),
+      digestPagesRouter(parts.db, parts.appSecret, views, parts.now),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],
   });

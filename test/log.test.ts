@@ -36,6 +36,22 @@ describe("structured logs", () => {
     expect(scrubAddresses("550 5.1.1 <someone@example.com>: no such user")).toBe("550 5.1.1 <[address]>: no such user");
   });
 
+  it("never writes a link token, whatever carries it: message, error message or stack", () => {
+    const { lines, log } = capture();
+    const signed = signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "unsubscribe");
+    const confirm = "Xq3v0bJd6fL2mN8pR4sT1uW7yZ9aC5eG0hK2jM4nP6r";
+    log.error({ err: new Error(`could not read /unsubscribe/${signed}`) }, `error on POST /unsubscribe/${signed}`);
+    log.warn(`confirmation ${confirm} failed`);
+    log.info({ detail: `see /confirm/${confirm}` }, "x");
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(signed);
+    expect(text).not.toContain(signed.split(".").at(-1));
+    expect(text).not.toContain(confirm);
+    expect(lines[0]!.msg).toBe("error on POST /unsubscribe/[token]");
+    expect((lines[0]!.err as { message: string }).message).toBe("could not read /unsubscribe/[token]");
+    expect((lines[0]!.err as { stack: string }).stack).toContain("could not read /unsubscribe/[token]");
+  });
+
   it("cuts link tokens out of logged paths", () => {
     const token = signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "manage");
     expect(redactPath(`/manage/${token}`)).toBe("/manage/[token]");

@@ -4,7 +4,7 @@ import { AppError } from "../errors.ts";
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
 import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
-import { hashConfirmationToken, isCanonicalBase64url, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
+import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose } from "./tokens.ts";
 import { readSubscribeState, savePendingSubscription } from "./queries.ts";
 import { isSuppressed } from "./suppression.ts";
 
@@ -90,9 +90,16 @@ async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">
   });
 }
 
-/** The subscriber a signed link belongs to, or a 400 that says the link does not work (never why). */
-export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links">, token: string, purpose: LinkPurpose) {
-  const id = verifySubscriberToken(deps.links.appSecret, token, purpose);
+/**
+ * The subscriber a signed link belongs to, or a 400 that says the link does not work. Only a genuine link is told it
+ * expired (and how to get a new one); anything else gets one message, whether forged or of a deleted subscriber.
+ */
+export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links" | "now">, token: string, purpose: LinkPurpose) {
+  const check = checkSubscriberToken(deps.links.appSecret, token, purpose, deps.now?.() ?? new Date());
+  if (!check.ok && check.reason === "expired") {
+    throw new AppError("invalid_token", `This link has expired (links to your preferences work for ${LINK_LIFETIME_DAYS[purpose]} days). Enter your address on the subscribe page and we will email you a fresh one.`);
+  }
+  const id = check.ok ? check.id : undefined;
   const subscriber = id
     ? await deps.db.subscriber.findUnique({ where: { id }, include: { topics: { include: { topic: { select: { slug: true, name: true } } } } } })
     : null;

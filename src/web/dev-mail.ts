@@ -4,12 +4,15 @@ import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { MailCatcher } from "../mail/catcher.ts";
 import { canonicalId } from "./params.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
 const idParam = z.object({ id: canonicalId });
 
 export function devMailRouter(catcher: MailCatcher, views: Views): Router {
   const router = Router();
+  // The caught emails hold confirmation and manage links.
+  router.use("/dev/mail", privatePage);
   const find = (raw: unknown) => {
     const parsed = idParam.safeParse(raw);
     const message = parsed.success ? catcher.find(parsed.data.id) : undefined;

@@ -6,14 +6,16 @@ import { digestSubject } from "../digest/render.ts";
 import { AppError } from "../errors.ts";
 import { verifySubscriberToken } from "../subscriptions/tokens.ts";
 import { TOPICS } from "../topics/catalog.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
 const TOPIC_NAMES = new Map(TOPICS.map((t) => [t.slug, t.name]));
 
-export function digestPagesRouter(db: Db, appSecret: string, views: Views): Router {
+export function digestPagesRouter(db: Db, appSecret: string, views: Views, now: () => Date = () => new Date()): Router {
   const router = Router();
+  router.use("/digests/:token", privatePage);
   router.get("/digests/:token", async (req, res) => {
-    const digestId = verifySubscriberToken(appSecret, String(req.params.token), "digest");
+    const digestId = verifySubscriberToken(appSecret, String(req.params.token), "digest", now());
     const digest = digestId
       ? await db.digest.findUnique({
           where: { id: digestId },

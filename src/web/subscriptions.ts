@@ -19,6 +19,7 @@ import { subscriberLinks } from "../subscriptions/links.ts";
 import { listTopics } from "../topics/topics.ts";
 import type { Csrf } from "./csrf.ts";
 import { preferenceChoices } from "./options.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
 type Body = Record<string, unknown>;
@@ -29,6 +30,8 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
   // RFC 8058 one-click POSTs may come as multipart/form-data; fields only, no files.
   const multipart = multer({ limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } }).none();
   router.use(cookieParser());
+  // Every page behind a link token: not cached anywhere, not sent on as a referrer (also when the token is wrong).
+  router.use(["/confirm/:token", "/manage/:token", "/unsubscribe/:token"], privatePage);
 
   const renderHome = async (req: Request, res: Response, values: Body, errors: Record<string, string> = {}) => {
     const topics = await listTopics(deps.db);
