@@ -42,7 +42,7 @@ export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
 export function buildApp(parts: ServiceParts): Express {
   const { config } = parts;
   const deps = subscriptionDeps(parts);
-  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl.startsWith("https:"));
+  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl);
   // One limiter for the form and the API: they are two doors to the same action.
   const subscribeLimit = subscribeRateLimit(config);
   return createApp({

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FormClient, postJson } from "../support/http.ts";
+import { csrfTokenIn, FormClient, postJson } from "../support/http.ts";
 import { startTestService, type TestService } from "../support/service.ts";
 import { linkIn } from "../support/smtp-sink.ts";
 
@@ -458,6 +458,65 @@ describe("CSRF", () => {
     const attacker = new FormClient(service.baseUrl);
     expect((await attacker.post("/subscribe", { _csrf: token, email: "csrf@example.com", topics: "math" })).status).toBe(403);
     expect(await subscriberByEmail("csrf@example.com")).toBeNull();
+  });
+});
+
+describe("Origin checks on form posts", () => {
+  const FOREIGN: Record<string, string>[] = [
+    { origin: "https://evil.example" },
+    { origin: "null", "sec-fetch-site": "cross-site" },
+    { "sec-fetch-site": "cross-site" },
+    { "sec-fetch-site": "same-site" },
+    { referer: "https://evil.example/page" },
+    { origin: "https://evil.example", "sec-fetch-site": "same-origin" },
+  ];
+
+  it("refuses a form post from another site even with a valid CSRF cookie and token", async () => {
+    const visitor = new FormClient(service.baseUrl);
+    const token = csrfTokenIn((await visitor.get("/")).html);
+    for (const headers of FOREIGN) {
+      const res = await visitor.post("/subscribe", { _csrf: token, email: "origin@example.com", topics: "math" }, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+    }
+    expect(await subscriberByEmail("origin@example.com")).toBeNull();
+    const own = await visitor.post("/subscribe", { _csrf: token, email: "origin@example.com", topics: "math" }, { origin: service.baseUrl, "sec-fetch-site": "same-origin" });
+    expect(own.status).toBe(303);
+  });
+
+  it("guards the confirmation, preference and unsubscribe forms the same way", async () => {
+    const { subscriber } = await subscribeAndConfirm("origin-manage@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { manageUrl, unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const browser = new FormClient(service.baseUrl);
+    const token = csrfTokenIn((await browser.get(manageUrl)).html);
+    const managePath = new URL(manageUrl).pathname;
+    for (const action of [managePath, `${managePath}/pause`, `${managePath}/delete`, new URL(unsubscribeUrl).pathname]) {
+      const res = await browser.post(action, { _csrf: token, topics: "agents" }, { origin: "https://evil.example" });
+      expect(res.status, action).toBe(403);
+    }
+    const after = await subscriberByEmail("origin-manage@example.com");
+    expect(after).toMatchObject({ status: "active" });
+    expect(after!.topics.map((t) => t.topic.slug)).toEqual(["math"]);
+
+    await subscribeJson({ email: "origin-confirm@example.com", topics: ["math"] });
+    const [mail] = await service.sink.waitFor(1, "origin-confirm@example.com");
+    const link = linkIn(mail!, "/confirm/");
+    const confirmToken = csrfTokenIn((await browser.get(link)).html);
+    expect((await browser.post(new URL(link).pathname, { _csrf: confirmToken }, { "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect((await subscriberByEmail("origin-confirm@example.com"))!.status).toBe("pending");
+  });
+
+  it("accepts RFC 8058 one-click unsubscribes from any origin", async () => {
+    const { subscriber } = await subscribeAndConfirm("origin-oneclick@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const res = await fetch(unsubscribeUrl, {
+      method: "POST",
+      headers: { origin: "https://mail.provider.example", "sec-fetch-site": "cross-site" },
+      body: new URLSearchParams({ "List-Unsubscribe": "One-Click" }),
+    });
+    expect(res.status).toBe(200);
+    expect((await subscriberByEmail("origin-oneclick@example.com"))!.status).toBe("unsubscribed");
   });
 });
 
