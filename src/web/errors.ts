@@ -25,13 +25,16 @@ export function errorHandler(views: Views, log: (msg: string, err?: unknown) => 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const e = err as { type?: string; status?: number };
-  // Errors raised by body parsers (malformed JSON, too large, bad encoding) are the client's.
-  // multer/busboy: malformed multipart, too many fields, a file where none is allowed.
-  if ((e as { name?: string })?.name === "MulterError" || /multipart|boundary|busboy/i.test(String((err as Error)?.message ?? "")))
-    return new AppError("invalid_input", "The form data could not be read.");
-  if (e?.type === "entity.too.large") return new AppError("invalid_input", "The request is too large.");
+  // Errors raised by body parsers (malformed JSON, too large, bad encoding) are the client's. (Multipart errors are
+  // turned into AppErrors where multer runs.)
+  if (e?.type === "entity.too.large") return new AppError("invalid_input", "The request is too large.", [{ field: "body", message: "too large" }]);
   if (e?.type === "entity.parse.failed") return new AppError("invalid_input", "The request body is not valid JSON.", [{ field: "body", message: "not valid JSON" }]);
-  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) return new AppError("invalid_input", "The request could not be understood.");
+  if (e?.type === "charset.unsupported" || e?.type === "encoding.unsupported") {
+    return new AppError("invalid_input", "The request body's character set is not supported.", [{ field: "body", message: "send UTF-8" }]);
+  }
+  if (typeof e?.status === "number" && e.status >= 400 && e.status < 500) {
+    return new AppError("invalid_input", "The request could not be understood.", [{ field: "body", message: "could not be read" }]);
+  }
   return new AppError("internal", "Something went wrong on our side. Please try again later.");
 }
 

@@ -28,7 +28,14 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 100 });
   // RFC 8058 one-click POSTs may come as multipart/form-data; fields only, no files.
-  const multipart = multer({ limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } }).none();
+  const readMultipart = multer({ limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } }).none();
+  // Every multer/busboy failure (wrong or missing boundary, an unterminated body, limits, a file) is the client's.
+  const malformed = () => new AppError("invalid_input", "The form data could not be read.", [{ field: "body", message: "malformed multipart/form-data" }]);
+  const multipart: RequestHandler = (req, res, next) => {
+    const declared = /^\s*multipart\//i.test(req.get("content-type") ?? "");
+    // A multipart body multer skips or reads nothing from (`boundary=` empty) is as malformed as one it rejects.
+    readMultipart(req, res, (err?: unknown) => next(err || (declared && req.body === undefined) ? malformed() : undefined));
+  };
   router.use(cookieParser());
   // Every page behind a link token: not cached anywhere, not sent on as a referrer (also when the token is wrong).
   router.use(["/confirm/:token", "/manage/:token", "/unsubscribe/:token"], privatePage);

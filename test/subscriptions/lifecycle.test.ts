@@ -221,6 +221,36 @@ describe("one-click unsubscribe (RFC 8058)", () => {
     expect((await fetch(unsubscribeUrl, { method: "POST", body: form })).status).toBe(400);
   });
 
+  it("answers 400, not 500, to malformed bodies, and unsubscribes nobody", async () => {
+    const { subscriber } = await subscribeAndConfirm("malformed-body@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const part = (boundary: string) => `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n`;
+    const cases: [string, string, string | Buffer][] = [
+      ["wrong boundary", "multipart/form-data; boundary=AAA", `${part("BBB")}--BBB--\r\n`],
+      ["unterminated body", "multipart/form-data; boundary=XYZ", part("XYZ")],
+      ["cut inside a part", "multipart/form-data; boundary=XYZ", `--XYZ\r\nContent-Disposition: form-data; name="List-Unsub`],
+      ["no boundary", "multipart/form-data", `${part("XYZ")}--XYZ--\r\n`],
+      ["empty boundary", "multipart/form-data; boundary=", "--\r\n"],
+      ["garbage", "multipart/form-data; boundary=XYZ", Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80])],
+      ["part without headers", "multipart/form-data; boundary=XYZ", "--XYZ\r\n\r\nOne-Click\r\n--XYZ--\r\n"],
+      ["huge field", "multipart/form-data; boundary=XYZ", `--XYZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n${"x".repeat(50_000)}\r\n--XYZ--\r\n`],
+      ["too many fields", "multipart/form-data; boundary=XYZ", `${Array.from({ length: 40 }, (_, i) => `--XYZ\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join("")}--XYZ--\r\n`],
+      ["invalid UTF-8 in a field", "multipart/form-data; boundary=XYZ", Buffer.concat([Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne\u0000'), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from("\r\n--XYZ--\r\n")])],
+      ["bad percent-encoding", "application/x-www-form-urlencoded", "List-Unsubscribe=%E0%A4%A"],
+      ["unknown charset", "application/x-www-form-urlencoded; charset=klingon", "List-Unsubscribe=One-Click"],
+      ["NUL and invalid UTF-8", "application/x-www-form-urlencoded", Buffer.concat([Buffer.from("List-Unsubscribe=One"), Buffer.from([0x00, 0xc3, 0x28])])],
+    ];
+    for (const [name, type, body] of cases) {
+      const res = await fetch(unsubscribeUrl, { method: "POST", headers: { "content-type": type }, body });
+      expect(res.status, name).toBeGreaterThanOrEqual(400);
+      expect(res.status, name).toBeLessThan(500);
+      // A well-formed body that is not a one-click request is a form post without its CSRF token: 403.
+      if (type.startsWith("multipart") && !name.includes("in a field")) expect(res.status, name).toBe(400);
+    }
+    expect((await subscriberByEmail("malformed-body@example.com"))!.status).toBe("active");
+  });
+
   it("GET shows a page and does not unsubscribe", async () => {
     const { subscriber } = await subscribeAndConfirm("getonly@example.com");
     const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
@@ -395,6 +425,32 @@ describe("invalid input", () => {
     const res = await postJson(`${service.baseUrl}/api/subscriptions`, "{not json");
     expect(res.status).toBe(400);
     expect(res.json.error).toBe("invalid_input");
+  });
+
+  it("answers 400 naming the body when the API gets no JSON (wrong content type, form data, invalid UTF-8, NUL)", async () => {
+    const valid = JSON.stringify({ email: "ctype@example.com", topics: ["math"] });
+    const cases: [string, string | Buffer][] = [
+      ["text/plain", valid],
+      ["application/x-www-form-urlencoded", "email=ctype%40example.com&topics=math"],
+      ["multipart/form-data; boundary=X", `--X\r\nContent-Disposition: form-data; name="email"\r\n\r\nctype@example.com\r\n--X--\r\n`],
+      ["application/json; charset=klingon", valid],
+      ["application/json", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
+      ["application/json", '{"email":"ctype@example.com\u0000","topics":["math"]}'],
+      ["application/json", "[1,2,3]"],
+      ["application/json", '"just a string"'],
+      ["application/json", ""],
+    ];
+    for (const [type, body] of cases) {
+      const res = await fetch(`${service.baseUrl}/api/subscriptions`, { method: "POST", headers: { "content-type": type }, body });
+      const json = (await res.json()) as { error: string; fields?: { field: string }[] };
+      expect(res.status, `${type} ${String(body).slice(0, 20)}`).toBe(400);
+      expect(json.error).toBe("invalid_input");
+      expect(json.fields?.length, type).toBeGreaterThan(0);
+    }
+    const noType = await fetch(`${service.baseUrl}/api/subscriptions`, { method: "POST", body: valid, headers: { "content-type": "" } });
+    expect(noType.status).toBe(400);
+    expect(((await noType.json()) as { fields: { field: string; message: string }[] }).fields[0]).toMatchObject({ field: "body", message: expect.stringMatching(/application\/json/) });
+    expect(await subscriberByEmail("ctype@example.com")).toBeNull();
   });
 
   it("answers 400 to a body over the size limit", async () => {
