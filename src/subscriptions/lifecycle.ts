@@ -5,6 +5,7 @@ import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
 import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
 import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose } from "./tokens.ts";
+import { canonicalMailbox } from "./mailbox.ts";
 import { readSubscribeState, savePendingSubscription } from "./queries.ts";
 import { isSuppressed } from "./suppression.ts";
 
@@ -23,10 +24,12 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
   await assertKeywordsSearchable(db, input.keywords);
   const dayAgo = new Date(now.getTime() - 24 * 3600_000);
 
+  const mailbox = canonicalMailbox(input.email);
+
   const outcome = await db.$transaction(async (tx) => {
-    // Lock the address: concurrent requests for one address see each other's rows, so the daily cap holds.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${input.email}))`;
-    const state = await readSubscribeState(tx, input.email, dayAgo);
+    // Lock the mailbox: concurrent requests for any spelling of one address see each other's rows, so the cap holds.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${mailbox}))`;
+    const state = await readSubscribeState(tx, input.email, mailbox, dayAgo);
     if (state.suppressed || state.emailsToday >= deps.confirmationEmailsPerDay || state.status === "bounced") return { kind: "none" as const };
 
     if (state.subscriberId && (state.status === "active" || state.status === "paused")) {
@@ -37,6 +40,7 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
     const { token, hash } = newConfirmationToken();
     const subscriberId = await savePendingSubscription(tx, state.subscriberId, {
       email: input.email,
+      mailbox,
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,

@@ -316,6 +316,42 @@ describe("the confirmation cap", () => {
   });
 });
 
+describe("the confirmation cap per mailbox", () => {
+  it("counts variants of one mailbox together: letter case, +tags, and dots where the provider ignores them", async () => {
+    const variants = [
+      "Cap.Reader@gmail.com", "capreader@gmail.com", "CAPREADER@GMAIL.COM", "c.a.p.r.e.a.d.e.r@gmail.com", "capreader+1@gmail.com",
+      "cap.reader+news@gmail.com", "Cap.Reader+x@Gmail.com", "capreader@googlemail.com", "c.apreader+y@googlemail.com", "CapReader+z@gmail.com",
+      "cap.reader+a@gmail.com", "cap.reader+b@gmail.com", "cap.reader+c@gmail.com", "ca.preader@gmail.com", "capr.eader@gmail.com", "capre.ader+q@gmail.com",
+    ];
+    for (const email of variants) expect((await subscribeJson({ email, topics: ["math"] })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 500));
+    const typed = variants.map((v) => v.replace(/@.*/, (domain) => domain.toLowerCase()));
+    const received = service.sink.received.filter((m) => typed.includes(m.to));
+    expect(received).toHaveLength(3);
+    // Stored and mailed exactly as typed (the domain lower-cased), not as the canonical mailbox.
+    expect(received.map((m) => m.to)).toEqual(typed.slice(0, 3));
+    expect(await subscriberByEmail("Cap.Reader@gmail.com")).toMatchObject({ email: "Cap.Reader@gmail.com" });
+  });
+
+  it("keeps dots significant at providers that do not ignore them, and other mailboxes apart", async () => {
+    for (let i = 0; i < 4; i++) await subscribeJson({ email: `first.last+${i}@example.net`, topics: ["math"] });
+    await subscribeJson({ email: "firstlast@example.net", topics: ["math"] });
+    await subscribeJson({ email: "other.person@example.net", topics: ["math"] });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(service.sink.received.filter((m) => m.to.startsWith("first.last"))).toHaveLength(3);
+    expect(service.sink.to("firstlast@example.net")).toHaveLength(1);
+    expect(service.sink.to("other.person@example.net")).toHaveLength(1);
+  });
+
+  it("holds under concurrent requests for variants of one mailbox", async () => {
+    const variants = Array.from({ length: 12 }, (_, i) => `race.reader+${i}@gmail.com`);
+    const answers = await Promise.all(variants.map((email) => subscribeJson({ email, topics: ["math"] })));
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(service.sink.received.filter((m) => variants.includes(m.to))).toHaveLength(3);
+  });
+});
+
 describe("invalid input", () => {
   it.each([
     [{ topics: ["math"] }, "email"],
