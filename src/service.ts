@@ -49,9 +49,9 @@ export function buildApp(parts: ServiceParts): Express {
     config,
     db: parts.db,
     log: parts.log,
-    routers: (views) => [
+    routers: (views, database) => [
       apiRouter(deps, subscribeLimit),
-      subscriptionPagesRouter(deps, views, csrf, subscribeLimit),
+      subscriptionPagesRouter(deps, views, csrf, subscribeLimit, database),
       digestPagesRouter(parts.db, parts.appSecret, views, parts.now),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],

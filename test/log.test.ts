@@ -1,20 +1,11 @@
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, scrubAddresses, withLogContext } from "../src/log.ts";
+import { scrubAddresses, withLogContext } from "../src/log.ts";
 import { signSubscriberToken } from "../src/subscriptions/tokens.ts";
 import { redactPath } from "../src/web/request-log.ts";
+import { captureLog } from "./support/log-capture.ts";
 import { startTestService, TEST_SECRET, type TestService } from "./support/service.ts";
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, log: createLogger("debug", { destination: stream }) };
-}
+const capture = () => captureLog();
 
 describe("structured logs", () => {
   it("writes JSON lines with level, time and message, and the context's fields on every line inside it", async () => {

@@ -24,8 +24,8 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger } = {}): Promise<TestService> {
-  const database = await createTestDatabase();
+export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger; database?: TestDatabase } = {}): Promise<TestService> {
+  const database = opts.database ?? (await createTestDatabase());
   await syncTopics(database.db);
   const sink = await startSmtpSink();
   const clock = { now: new Date() };
@@ -67,7 +67,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
       mailer.close();
       await sink.stop();
       await catcher?.stop();
-      await database.drop();
+      if (!opts.database) await database.drop();
     },
   };
 }
