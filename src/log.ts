@@ -11,6 +11,11 @@ export type LogFormat = "json" | "pretty";
 
 const context = new AsyncLocalStorage<Record<string, unknown>>();
 
+/** Runs `fn`, and the work it starts, outside any log context (a background timer started while serving a request). */
+export function outsideLogContext<T>(fn: () => T): T {
+  return context.exit(fn);
+}
+
 /** Runs `fn` with `fields` added to every line logged inside it (also in work it starts and awaits). */
 export function withLogContext<T>(fields: Record<string, unknown>, fn: () => T): T {
   return context.run({ ...context.getStore(), ...fields }, fn);
@@ -41,7 +46,9 @@ export function createLogger(level: LogLevel, opts: { format?: LogFormat; destin
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: "[redacted]" },
-      mixin: () => context.getStore() ?? {},
+      // A copy: pino merges each line's fields into the mixin's object, which would otherwise be the context itself
+      // and carry one line's fields (an err, a res) into every later line of the same request.
+      mixin: () => ({ ...context.getStore() }),
       // Link tokens are credentials. Whatever carries one (a message, an error's message or stack, a field), it is
       // cut out before the line is written.
       hooks: {

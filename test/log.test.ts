@@ -20,6 +20,17 @@ describe("structured logs", () => {
     expect(lines[1]).not.toHaveProperty("reqId");
   });
 
+  it("keeps one line's fields off the next line in the same context", async () => {
+    const { lines, log } = capture();
+    withLogContext({ reqId: "r-2" }, () => {
+      log.warn({ err: new Error("first"), detail: "one" }, "first");
+      log.info("second");
+    });
+    expect(lines[1]).toMatchObject({ reqId: "r-2", msg: "second" });
+    expect(lines[1]).not.toHaveProperty("err");
+    expect(lines[1]).not.toHaveProperty("detail");
+  });
+
   it("redacts tokens, email addresses and secrets", () => {
     const { lines, log } = capture();
     log.warn({ token: "abc", email: "a@b.example", nested: { appSecret: "s", email: "x@y.example" } }, "x");

@@ -1,7 +1,7 @@
 // Telling "the database is down" from every other failure, and noticing when it is back. While PostgreSQL is away
 // (a restart, a failover) the web answers 503 with Retry-After instead of 500, and the log gets one warning when
 // the outage starts and one when it ends instead of a stack trace per request.
-import type { Logger } from "../log.ts";
+import { type Logger, outsideLogContext } from "../log.ts";
 
 /** Prisma's codes for an unreachable server, a closed connection, timeouts and an exhausted pool. */
 const PRISMA_CODES = new Set(["P1001", "P1002", "P1008", "P1017", "P2024"]);
@@ -44,7 +44,8 @@ export function watchDatabase(db: { $queryRaw: (query: TemplateStringsArray) => 
 
   const scheduleProbe = () => {
     if (stopped) return;
-    timer = setTimeout(probe, interval);
+    // The probe belongs to no request: its log line must not carry the id of the request that noticed the outage.
+    timer = outsideLogContext(() => setTimeout(probe, interval));
     timer.unref();
   };
   const probe = async () => {

@@ -101,6 +101,10 @@ describe("while the database is down", () => {
     server = await startPostgres();
     await eventually(async () => (await fetch(`${service.baseUrl}/healthz`)).status === 200, 20_000);
     await eventually(() => warnings(/^database reachable again/).length === 1, 10_000);
+    // The end of the outage is nobody's request, and carries no other line's fields.
+    expect(warnings(/^database reachable again/)[0]).not.toHaveProperty("reqId");
+    expect(warnings(/^database reachable again/)[0]).not.toHaveProperty("res");
+    expect(warnings(/^database reachable again/)[0]).toMatchObject({ requestsTurnedAway: expect.any(Number), outageSeconds: expect.any(Number) });
     expect((await fetch(`${service.baseUrl}/`)).status).toBe(200);
     const again = await browser.post("/subscribe", { _csrf: csrf, email: "form-outage@example.com", topics: ["agents"] });
     expect(again.status).toBe(303);
