@@ -66,6 +66,7 @@ export async function createHarness(nodeFlags: string[]) {
         SMTP_URL: smtpUrl,
         APP_SECRET: SECRET,
         PUBLIC_BASE_URL: "https://digest.example.com",
+        MAIL_FROM: "Trending Papers Digest <digest@digest.example.com>",
         SMTP_POOL_SIZE: String(POOL),
         DIGEST_WORKER_CONCURRENCY: String(CONCURRENCY),
         DIGEST_RETRY_DELAY_SECONDS: "1",

@@ -39,6 +39,7 @@ const app = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts
     PORT: String(port),
     HOST: "127.0.0.1",
     PUBLIC_BASE_URL: "https://digest.example.com",
+    MAIL_FROM: "Trending Papers Digest <digest@digest.example.com>",
     DATABASE_URL: withDatabase(server.url, dbName),
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     APP_SECRET: "http-bench-secret-0123456789abcdefghijklmnop",

@@ -40,7 +40,10 @@ const envSchema = z.object({
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(5),
   SMTP_RATE_PER_SECOND: z.coerce.number().int().min(0).default(0),
-  MAIL_FROM: z.string().default("Trending Papers Digest <digest@localhost>"),
+  MAIL_FROM: z
+    .string()
+    .default("Trending Papers Digest <digest@localhost>")
+    .refine((v) => senderAddress(v) !== undefined, "an address, e.g. 'Trending Papers Digest <digest@example.com>' or digest@example.com"),
   POSTAL_ADDRESS: z.string().default("Trending Papers Digest, 1 Example Street, 00000 Example City"),
   LIST_ID: optionalString,
   DKIM_DOMAIN: optionalString,
@@ -97,6 +100,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (production && !e.SMTP_URL) {
     throw new ConfigError("Invalid configuration: SMTP_URL is required in production (e.g. smtps://user:pass@smtp.example.com:465)");
   }
+  if (production) requireRealPublicSetup(e.PUBLIC_BASE_URL, e.MAIL_FROM);
   const dkim = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
   if (dkim.some(Boolean) && !dkim.every(Boolean)) {
     throw new ConfigError("Invalid configuration: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together");
@@ -195,6 +199,52 @@ function sourceSettings(e: z.infer<typeof envSchema>, publicBaseUrl: string) {
     /** Papers first seen longer ago than this are no longer candidates for a digest. */
     trendingWindowDays: e.TRENDING_WINDOW_DAYS,
   };
+}
+
+/**
+ * Production mail must point at the real site and come from a real domain: links to localhost and a sender at
+ * localhost (the development defaults) would reach readers' inboxes, and the unsubscribe link would not work.
+ */
+function requireRealPublicSetup(publicBaseUrl: string | undefined, mailFrom: string) {
+  if (!publicBaseUrl) {
+    throw new ConfigError("Invalid configuration: PUBLIC_BASE_URL is required in production (the https address readers use, e.g. https://digest.example.com)");
+  }
+  const url = new URL(publicBaseUrl);
+  if (url.protocol !== "https:") throw new ConfigError(`Invalid configuration: PUBLIC_BASE_URL=${JSON.stringify(publicBaseUrl)} must use https in production`);
+  if (isLocalHost(url.hostname)) throw new ConfigError(`Invalid configuration: PUBLIC_BASE_URL=${JSON.stringify(publicBaseUrl)} points at this machine; emails need the public address`);
+  const domain = senderAddress(mailFrom)!.domain;
+  if (isLocalHost(domain) || !domain.includes(".") || /^\[.*\]$/.test(domain) || /\.(local|localhost|invalid|internal)$/.test(domain)) {
+    throw new ConfigError(`Invalid configuration: MAIL_FROM=${JSON.stringify(mailFrom)} needs a real domain in production (e.g. 'Trending Papers Digest <digest@example.com>')`);
+  }
+}
+
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  return host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "::1" || host === "0.0.0.0";
+}
+
+/** The address in a From value ("Name <a@b>" or "a@b"), with its domain lower-cased; undefined if there is none. */
+export function senderAddress(from: string): { address: string; domain: string } | undefined {
+  const match = /^\s*(?:[^<>]*<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+))\s*$/.exec(from);
+  const address = match?.[1] ?? match?.[2];
+  if (!address) return undefined;
+  return { address, domain: address.slice(address.lastIndexOf("@") + 1).toLowerCase() };
+}
+
+/**
+ * Settings that work but are probably a mistake, for the log at start. DKIM alignment is DMARC's relaxed rule
+ * approximated without a public-suffix list: the From domain and the signing domain are equal, or one is a
+ * subdomain of the other.
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.limits.disabled) warnings.push("RATE_LIMIT_DISABLED is set: subscribe rate limits are off (benchmarks and local load tests only)");
+  const dkim = config.mail.dkim?.domainName.toLowerCase();
+  const from = senderAddress(config.mail.from)?.domain;
+  if (dkim && from && !(from === dkim || from.endsWith(`.${dkim}`) || dkim.endsWith(`.${from}`))) {
+    warnings.push(`DKIM_DOMAIN ${dkim} is not aligned with the From domain ${from} (MAIL_FROM): DMARC will not pass on this signature; sign with ${from} or a parent domain of it`);
+  }
+  return warnings;
 }
 
 function readEnvironment() {

@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { createLogger } from "./log.ts";
 import { openMailer } from "./mail/setup.ts";
@@ -25,7 +25,7 @@ async function main() {
     throw err;
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
-  if (config.limits.disabled) log.warn("RATE_LIMIT_DISABLED is set: subscribe rate limits are off (benchmarks and local load tests only)");
+  for (const warning of configWarnings(config)) log.warn(warning);
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
   const database = await openDatabase(config, log);

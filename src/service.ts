@@ -44,7 +44,7 @@ export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
 export function buildApp(parts: ServiceParts): Express {
   const { config } = parts;
   const deps = subscriptionDeps(parts);
-  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl.startsWith("https:"));
+  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl);
   // One limiter for the form and the API: they are two doors to the same action.
   const subscribeLimit = subscribeRateLimit(config);
   const previewKeywords = keywordPreviewer(parts.db);
@@ -52,10 +52,10 @@ export function buildApp(parts: ServiceParts): Express {
     config,
     db: parts.db,
     log: parts.log,
-    routers: (views) => [
+    routers: (views, database) => [
       apiRouter(deps, subscribeLimit, previewKeywords, previewRateLimit(config)),
-      subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords),
-      digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views),
+      subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords, database),
+      digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
       feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],

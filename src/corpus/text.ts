@@ -1,13 +1,14 @@
 // Pure text helpers for papers: display titles, stable keys, links and lead sentences.
 import { createHash } from "node:crypto";
+import { stripUnsafeChars } from "../text-safety.ts";
 
 // LaTeX text-style commands whose argument is the visible text: \texttt{X} -> X.
 const WRAPPER_COMMANDS = /\\(?:texttt|textbf|textit|textsc|textsf|textrm|emph|mathrm|mathbf|mathit|mathtt|mathsf|mathcal|mathbb|text|operatorname|boldsymbol|bm|url)\s*\{([^{}]*)\}/g;
 const ESCAPED_CHARS = /\\([&%$#_{}])/g;
 
-/** Title as a reader should see it: LaTeX markup removed, everything else (Ü, S^3c, dashes) kept. */
+/** Title as a reader should see it: LaTeX markup and control/direction characters removed, the rest (Ü, S^3c, dashes) kept. */
 export function cleanTitle(raw: string): string {
-  let title = raw.normalize("NFC");
+  let title = stripUnsafeChars(raw).normalize("NFC");
   // Unwrap repeatedly so nested wrappers such as \textbf{\texttt{X}} resolve.
   for (let previous = ""; previous !== title; ) {
     previous = title;

@@ -4,7 +4,8 @@ import { AppError } from "../errors.ts";
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
 import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
-import { hashConfirmationToken, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
+import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose } from "./tokens.ts";
+import { canonicalMailbox } from "./mailbox.ts";
 import { readSubscribeState, savePendingSubscription } from "./queries.ts";
 import { isSuppressed } from "./suppression.ts";
 
@@ -23,10 +24,12 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
   await assertKeywordsSearchable(db, input.keywords);
   const dayAgo = new Date(now.getTime() - 24 * 3600_000);
 
+  const mailbox = canonicalMailbox(input.email);
+
   const outcome = await db.$transaction(async (tx) => {
-    // Lock the address: concurrent requests for one address see each other's rows, so the daily cap holds.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${input.email}))`;
-    const state = await readSubscribeState(tx, input.email, dayAgo);
+    // Lock the mailbox: concurrent requests for any spelling of one address see each other's rows, so the cap holds.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${mailbox}))`;
+    const state = await readSubscribeState(tx, input.email, mailbox, dayAgo);
     if (state.suppressed || state.emailsToday >= deps.confirmationEmailsPerDay || state.status === "bounced") return { kind: "none" as const };
 
     if (state.subscriberId && (state.status === "active" || state.status === "paused")) {
@@ -37,6 +40,7 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
     const { token, hash } = newConfirmationToken();
     const subscriberId = await savePendingSubscription(tx, state.subscriberId, {
       email: input.email,
+      mailbox,
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
@@ -82,7 +86,7 @@ export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "n
 }
 
 async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token) || !isCanonicalBase64url(token)) return null;
   const now = deps.now?.() ?? new Date();
   return deps.db.confirmationToken.findFirst({
     where: { tokenHash: hashConfirmationToken(token), kind: "confirm", usedAt: null, expiresAt: { gt: now }, subscriber: { status: { in: ["pending", "unsubscribed"] } } },
@@ -90,9 +94,16 @@ async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">
   });
 }
 
-/** The subscriber a signed link belongs to, or a 400 that says the link does not work (never why). */
-export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links">, token: string, purpose: LinkPurpose) {
-  const id = verifySubscriberToken(deps.links.appSecret, token, purpose);
+/**
+ * The subscriber a signed link belongs to, or a 400 that says the link does not work. Only a genuine link is told it
+ * expired (and how to get a new one); anything else gets one message, whether forged or of a deleted subscriber.
+ */
+export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links" | "now">, token: string, purpose: LinkPurpose) {
+  const check = checkSubscriberToken(deps.links.appSecret, token, purpose, deps.now?.() ?? new Date());
+  if (!check.ok && check.reason === "expired") {
+    throw new AppError("invalid_token", `This link has expired (links to your preferences work for ${LINK_LIFETIME_DAYS[purpose]} days). Enter your address on the subscribe page and we will email you a fresh one.`);
+  }
+  const id = check.ok ? check.id : undefined;
   const subscriber = id
     ? await deps.db.subscriber.findUnique({ where: { id }, include: { topics: { include: { topic: { select: { slug: true, name: true } } } } } })
     : null;

@@ -6,10 +6,10 @@ export interface LinkSettings {
   appSecret: string;
 }
 
-export function subscriberLinks(settings: LinkSettings, subscriberId: string) {
+export function subscriberLinks(settings: LinkSettings, subscriberId: string, issuedAt = new Date()) {
   return {
-    manageUrl: `${settings.publicBaseUrl}/manage/${signSubscriberToken(settings.appSecret, subscriberId, "manage")}`,
-    unsubscribeUrl: `${settings.publicBaseUrl}/unsubscribe/${signSubscriberToken(settings.appSecret, subscriberId, "unsubscribe")}`,
+    manageUrl: `${settings.publicBaseUrl}/manage/${signSubscriberToken(settings.appSecret, subscriberId, "manage", issuedAt)}`,
+    unsubscribeUrl: `${settings.publicBaseUrl}/unsubscribe/${signSubscriberToken(settings.appSecret, subscriberId, "unsubscribe", issuedAt)}`,
   };
 }
 

@@ -12,18 +12,23 @@ export interface SubscribeState {
   emailsToday: number;
 }
 
-/** Everything the subscribe rules need about an address, in one statement (after its advisory lock). */
-export async function readSubscribeState(tx: Tx, email: string, since: Date): Promise<SubscribeState> {
+/**
+ * Everything the subscribe rules need about an address, in one statement (after its mailbox's advisory lock).
+ * `emailsToday` counts the emails sent to every address of the same mailbox, so spelling variants share the cap.
+ */
+export async function readSubscribeState(tx: Tx, email: string, mailbox: string, since: Date): Promise<SubscribeState> {
   const [row] = await tx.$queryRaw<{ suppressed: boolean; subscriberId: string | null; status: string | null; emailsToday: number }[]>`
     SELECT EXISTS (SELECT 1 FROM suppressions WHERE email = ${email}) AS suppressed,
            s.id::text AS "subscriberId", s.status::text AS status,
-           (SELECT count(*)::int FROM confirmation_tokens c WHERE c.subscriber_id = s.id AND c.created_at > ${since}) AS "emailsToday"
+           (SELECT count(*)::int FROM confirmation_tokens c JOIN subscribers m ON m.id = c.subscriber_id
+             WHERE m.mailbox = ${mailbox} AND c.created_at > ${since}) AS "emailsToday"
     FROM (SELECT 1) AS one LEFT JOIN subscribers s ON s.email = ${email}`;
   return row!;
 }
 
 export interface PendingSubscription {
   email: string;
+  mailbox: string;
   timezone: string;
   sendHour: number;
   maxPapers: number;
@@ -40,9 +45,9 @@ export async function savePendingSubscription(tx: Tx, existingId: string | null,
   const id = existingId ?? randomUUID();
   await tx.$executeRaw`
     WITH saved AS (
-      INSERT INTO subscribers (id, email, status, timezone, send_hour, max_papers, keywords, subscribed_at, subscribed_ip, created_at, updated_at)
-      VALUES (${id}::uuid, ${p.email}, 'pending', ${p.timezone}, ${p.sendHour}, ${p.maxPapers}, ${p.keywords}::text[], ${p.now}, ${p.ip}, ${p.now}, ${p.now})
-      ON CONFLICT (id) DO UPDATE SET status = 'pending', timezone = EXCLUDED.timezone, send_hour = EXCLUDED.send_hour,
+      INSERT INTO subscribers (id, email, mailbox, status, timezone, send_hour, max_papers, keywords, subscribed_at, subscribed_ip, created_at, updated_at)
+      VALUES (${id}::uuid, ${p.email}, ${p.mailbox}, 'pending', ${p.timezone}, ${p.sendHour}, ${p.maxPapers}, ${p.keywords}::text[], ${p.now}, ${p.ip}, ${p.now}, ${p.now})
+      ON CONFLICT (id) DO UPDATE SET status = 'pending', mailbox = EXCLUDED.mailbox, timezone = EXCLUDED.timezone, send_hour = EXCLUDED.send_hour,
         max_papers = EXCLUDED.max_papers, keywords = EXCLUDED.keywords, subscribed_at = EXCLUDED.subscribed_at,
         subscribed_ip = EXCLUDED.subscribed_ip, updated_at = EXCLUDED.updated_at
       RETURNING id

@@ -1,7 +1,7 @@
 // JSON API mirroring the pages, for operators and scripts.
 import express, { type RequestHandler, Router } from "express";
 import type { SubscriptionDeps } from "../subscriptions/deps.ts";
-import { keywordPreviewInput, parseInput, subscriptionInput } from "../subscriptions/input.ts";
+import { invalidFields, keywordPreviewInput, parseInput, subscriptionInput } from "../subscriptions/input.ts";
 import { subscribe } from "../subscriptions/lifecycle.ts";
 import type { KeywordPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
@@ -22,6 +22,8 @@ export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler
   });
 
   router.post("/api/subscriptions", subscribeLimit, json, async (req, res) => {
+    // Without this, a form-encoded or text body would be read as "no body" and blamed on the email field.
+    if (!req.is("application/json")) throw invalidFields([{ field: "body", message: "send JSON with Content-Type: application/json" }]);
     const input = parseInput(subscriptionInput, req.body ?? {});
     const deliver = await subscribe(deps, input, req.ip);
     // Same answer for new, pending, active and suppressed addresses: nothing to enumerate.

@@ -7,12 +7,14 @@ import { DIGEST_PAPER_FIELDS, digestSubject, paperMeta, whyMatched } from "../di
 import { AppError } from "../errors.ts";
 import { feedbackUrl, type LinkSettings } from "../subscriptions/links.ts";
 import { verifySubscriberToken } from "../subscriptions/tokens.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
-export function digestPagesRouter(db: Db, links: LinkSettings, views: Views): Router {
+export function digestPagesRouter(db: Db, links: LinkSettings, views: Views, now: () => Date = () => new Date()): Router {
   const router = Router();
+  router.use("/digests/:token", privatePage);
   router.get("/digests/:token", async (req, res) => {
-    const digestId = verifySubscriberToken(links.appSecret, String(req.params.token), "digest");
+    const digestId = verifySubscriberToken(links.appSecret, String(req.params.token), "digest", now());
     const digest = digestId
       ? await db.digest.findUnique({
           where: { id: digestId },
@@ -29,7 +31,6 @@ export function digestPagesRouter(db: Db, links: LinkSettings, views: Views): Ro
       lessUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "less"),
     }));
     const subject = digestSubject({ localDate: digest.localDate, papers: digest.items.map((i) => ({ matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) });
-    res.set("Cache-Control", "no-store");
     res.send(views.render("digest", { title: subject, subject, date: digest.localDate.toISOString().slice(0, 10), papers }));
   });
   return router;

@@ -9,6 +9,7 @@ import { findFeedback, recordFeedback, undoFeedback } from "../feedback/feedback
 import { subscriberLinks } from "../subscriptions/links.ts";
 import { verifyFeedbackToken } from "../subscriptions/tokens.ts";
 import type { Csrf } from "./csrf.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
 const choiceBody = z.object({ choice: z.enum(["more", "less", "undo"]) });
@@ -18,6 +19,8 @@ export function feedbackRouter(deps: { db: Db; appSecret: string; publicBaseUrl:
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: "4kb", parameterLimit: 10 });
   router.use("/feedback", cookieParser());
+  // The link is a credential and the page one reader's: never cached, indexed or sent as a referrer.
+  router.use("/feedback/:token", privatePage);
 
   const load = async (req: Request) => {
     const link = verifyFeedbackToken(deps.appSecret, String(req.params.token ?? ""));
@@ -36,7 +39,6 @@ export function feedbackRouter(deps: { db: Db; appSecret: string; publicBaseUrl:
     const query = shownChoice.safeParse(req.query);
     const shown = query.success ? query.data : {};
     const current = await findFeedback(deps.db, subscriberId, paper.id);
-    res.set("Cache-Control", "no-store");
     res.send(
       views.render("feedback", {
         title: "More or less like this?",

@@ -6,11 +6,12 @@ import { arxivAbsUrl, arxivPdfUrl } from "../corpus/arxiv.ts";
 import { leadSentences, shortAuthors } from "../corpus/text.ts";
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { canonicalId } from "./params.ts";
 import type { Views } from "./views.ts";
 
 const PAGE_SIZE = 50;
-const pageQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1) });
-const paperParams = z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
+const pageQuery = z.object({ page: canonicalId.refine((n) => n <= 100_000).default(1) });
+const paperParams = z.object({ id: canonicalId });
 
 export function papersRouter(db: Db, views: Views): Router {
   const router = Router();

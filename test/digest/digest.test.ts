@@ -115,7 +115,7 @@ describe("sending", () => {
     const [mail] = await sink.waitFor(1, "one@example.com");
     expect(mail!.subject).toBe("3 new papers: Continual Learning — Tue 24 Nov");
     const headers = mail!.raw.slice(0, mail!.raw.indexOf("\r\n\r\n")).replace(/\r\n[ \t]+/g, " "); // unfold
-    expect(headers).toMatch(/^List-Unsubscribe:\s+<https:\/\/digest\.example\.test\/unsubscribe\/[\w-]+\.[\w-]+>$/m);
+    expect(headers).toMatch(/^List-Unsubscribe:\s+<https:\/\/digest\.example\.test\/unsubscribe\/[\w-]+\.[\w-]+\.[\w-]+>$/m);
     expect(headers).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
     expect(headers).toMatch(/^List-Id: Trending Papers Digest <digest\.digest\.example\.test>$/im);
     expect(mail!.html).not.toContain("<script>alert(1)</script>");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 
-const production = { NODE_ENV: "production", APP_SECRET: "x".repeat(32), SMTP_URL: "smtp://mail.example.org" };
+const production = { NODE_ENV: "production", APP_SECRET: "x".repeat(32), SMTP_URL: "smtp://mail.example.org", PUBLIC_BASE_URL: "https://digest.example.org", MAIL_FROM: "Digest <digest@example.org>" };
 
 describe("source settings", () => {
   it("fetch nothing from the network in development and tests, and Hugging Face in production", () => {
