@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestPath } from "../../src/corpus/ingest.ts";
-import { signSubscriberToken } from "../../src/subscriptions/tokens.ts";
+import { signFeedbackToken, signSubscriberToken } from "../../src/subscriptions/tokens.ts";
 import { subscriberLinks } from "../../src/subscriptions/links.ts";
 import { SAMPLE_CORPUS_DIR } from "../support/corpus.ts";
 import { addSubscriber, eventually } from "../support/digest.ts";
@@ -33,6 +33,7 @@ interface Material {
   manage: string[];
   unsubscribe: string[];
   digest: string[];
+  feedback: string[];
   confirm: string[];
   stale: string[];
   paperIds: number[];
@@ -49,6 +50,7 @@ beforeAll(async () => {
   const manage: string[] = [];
   const unsubscribe: string[] = [];
   const digest: string[] = [];
+  const feedback: string[] = [];
   for (let i = 0; i < 6; i++) {
     const subscriber = await addSubscriber(db, `fuzz-${i}@example.com`, { topics: ["math"] });
     const links = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: TEST_SECRET }, subscriber.id);
@@ -58,6 +60,7 @@ beforeAll(async () => {
       data: { subscriberId: subscriber.id, localDate: new Date("2026-01-02"), status: "sent", items: { create: [{ subscriberId: subscriber.id, paperId: papers[0]!.id, position: 1, score: 1, matchedTopics: ["math"], matchedKeywords: [] }] } },
     });
     digest.push(signSubscriberToken(TEST_SECRET, row.id, "digest"));
+    feedback.push(signFeedbackToken(TEST_SECRET, subscriber.id, papers[i % papers.length]!.id));
   }
   const browser = new FormClient(service.baseUrl);
   for (let i = 0; i < 3; i++) await browser.submit("/", "/subscribe", { email: `fuzz-confirm-${i}@example.com`, topics: ["math"] });
@@ -70,6 +73,7 @@ beforeAll(async () => {
     manage,
     unsubscribe,
     digest,
+    feedback,
     confirm,
     // Genuine but expired, and each with a non-canonical spelling of its MAC.
     stale: [signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "manage", old), ...manage.map((t) => t.slice(0, -1) + String.fromCharCode(t.charCodeAt(t.length - 1) ^ 1))],
@@ -218,6 +222,12 @@ const ROUTES: { route: string; methods: string[]; path: () => fc.Arbitrary<strin
   },
   { route: "unsubscribe", methods: ["GET", "POST"], path: () => tokenArb(material.unsubscribe, material.manage).map((t) => `/unsubscribe/${t}`) },
   { route: "digests", methods: ["GET"], path: () => tokenArb(material.digest, material.manage).map((t) => `/digests/${t}`) },
+  {
+    route: "feedback",
+    methods: ["GET", "POST"],
+    path: () => fc.tuple(tokenArb(material.feedback, material.manage), fc.constantFrom("", "?v=more", "?v=less", "?done=undo", "?v=%00", "?v=more&v=less")).map(([t, q]) => `/feedback/${t}${q}`),
+  },
+  { route: "GET /api/keywords", methods: ["GET"], path: () => fc.oneof(fc.constant("/api/keywords"), urlJunk.map((j) => `/api/keywords?q=${j}`), fc.constantFrom("/api/keywords?q=LoRA", "/api/keywords?q=a,b,c", "/api/keywords?q=x&q=y", "/api/keywords?q[]=1")) },
   { route: "GET /papers", methods: ["GET"], path: () => fc.oneof(fc.constant("/papers"), idArb().map((p) => `/papers?page=${p}`), fc.constant("/papers?page=1&page=2")) },
   { route: "GET /papers/:id", methods: ["GET"], path: () => idArb().map((id) => `/papers/${id}`) },
   { route: "GET /healthz", methods: ["GET"], path: () => fc.constant("/healthz") },
