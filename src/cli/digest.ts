@@ -114,13 +114,18 @@ async function preview({ config, log, values }: Parameters<Command["run"]>[0], d
   const database = await openDatabase(config, log);
   try {
     const result = await previewDigest(database.db, normalizeEmail(email.trim()), date ? new Date(`${date}T00:00:00Z`) : new Date(), config.sources.trendingWindowDays);
-    if (!result) {
-      console.error(`digest preview: no subscriber ${email}, or no new matching paper for them`);
+    if (result.kind === "no-subscriber") {
+      console.error(`digest preview: there is no subscriber ${email}`);
       return 1;
     }
+    if (result.kind === "nothing-new") {
+      console.error(`digest preview: ${email} has no new matching paper for that day (their digest would be recorded as skipped)`);
+      return 1;
+    }
+    // A digest not planned yet has no page of its own: the link then goes to the papers list.
     const rendered = renderDigest(emails, result.content, {
       baseUrl: config.publicBaseUrl,
-      viewInBrowserUrl: digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, "00000000-0000-0000-0000-000000000000"),
+      viewInBrowserUrl: result.digestId ? digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.digestId) : `${config.publicBaseUrl}/papers`,
       ...subscriberLinks({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId),
       postalAddress: config.mail.postalAddress,
       feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId, paperId, verdict),

@@ -1,59 +1,11 @@
 // Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
 // Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
+import type { Db } from "../db/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import { TREND, trendQuery } from "../sources/trend.ts";
-import { RANKING } from "../topics/ranking.ts";
-import { FIELD_SQL } from "../topics/reasons.ts";
+import { trendQuery } from "../sources/trend.ts";
+import type { Candidate } from "./candidates.ts";
 
 type Tx = Prisma.TransactionClient;
-
-/**
- * The batch's candidates: its readers' topic and keyword matches (precomputed by the matcher, shared by everyone with
- * the same topic or keyword), each reader's affinity to papers through their feedback profile, and each candidate
- * paper's trend factor. Temp tables, one set per planning transaction.
- */
-export async function createMatchTables(tx: Tx, digestIds: string[], now: Date, windowDays: number = TREND.windowDays) {
-  const f = RANKING.feedback;
-  // The batch's digests and their readers' topics as small temp tables with statistics, so PostgreSQL starts from
-  // the batch instead of joining every reader's topics with every match (which cost 4× at 20k readers, 20× at 100k).
-  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS batch_digests, batch_topics, batch_candidates, batch_affinity, batch_profiled, paper_trends`);
-  await tx.$executeRaw`
-    CREATE TEMP TABLE batch_digests ON COMMIT DROP AS
-    SELECT d.id AS digest_id, d.subscriber_id, s.max_papers, s.keywords
-    FROM digests d JOIN subscribers s ON s.id = d.subscriber_id
-    WHERE d.id = ANY(${digestIds}::uuid[])`;
-  await tx.$executeRawUnsafe(`
-    CREATE TEMP TABLE batch_topics ON COMMIT DROP AS
-    SELECT bd.digest_id, bd.subscriber_id, st.topic_id, t.slug FROM batch_digests bd
-    JOIN subscriber_topics st ON st.subscriber_id = bd.subscriber_id JOIN topics t ON t.id = st.topic_id`);
-  await tx.$executeRawUnsafe(`ANALYZE batch_digests, batch_topics`);
-  await tx.$executeRawUnsafe(`
-    CREATE TEMP TABLE batch_candidates ON COMMIT DROP AS
-    SELECT bt.digest_id, bt.subscriber_id, tp.paper_id, tp.relevance, bt.slug AS topic, NULL::text AS keyword,
-           'topic' || ${FIELD_SQL} || bt.slug || ${FIELD_SQL} || tp.reason AS reason
-    FROM batch_topics bt JOIN topic_papers tp ON tp.topic_id = bt.topic_id
-    UNION ALL
-    SELECT bd.digest_id, bd.subscriber_id, kp.paper_id, ${RANKING.keywordBoost}::float8 * kp.relevance, NULL, kp.keyword,
-           'keyword' || ${FIELD_SQL} || kp.keyword || ${FIELD_SQL} || kp.reason
-    FROM batch_digests bd CROSS JOIN LATERAL unnest(bd.keywords) AS kw(keyword) JOIN keyword_papers kp ON kp.keyword = kw.keyword`);
-  // Affinity = profile · paper vector, for the readers who gave feedback (the profile holds their strongest terms).
-  await tx.$executeRawUnsafe(`
-    CREATE TEMP TABLE batch_affinity ON COMMIT DROP AS
-    SELECT bd.digest_id, bd.subscriber_id, pt.paper_id, sum(rp.weight * pt.weight)::float8 AS affinity
-    FROM batch_digests bd JOIN reader_profile_terms rp ON rp.subscriber_id = bd.subscriber_id JOIN paper_terms pt ON pt.term = rp.term
-    GROUP BY bd.digest_id, bd.subscriber_id, pt.paper_id
-    HAVING abs(sum(rp.weight * pt.weight)) >= 0.01`);
-  await tx.$executeRawUnsafe(`
-    CREATE TEMP TABLE batch_profiled ON COMMIT DROP AS
-    SELECT DISTINCT bd.digest_id FROM batch_digests bd JOIN reader_profile_terms rp ON rp.subscriber_id = bd.subscriber_id`);
-  // The trend factor (src/sources/trend.ts), once per candidate paper; papers first seen before the trending window
-  // get no row, and so are no candidates.
-  await tx.$executeRaw`
-    CREATE TEMP TABLE paper_trends ON COMMIT DROP AS
-    ${trendQuery(now, windowDays, Prisma.sql`p.id IN (SELECT paper_id FROM batch_candidates UNION SELECT paper_id FROM batch_affinity WHERE affinity >= ${f.entryAffinity})`)}`;
-  await tx.$executeRawUnsafe(`CREATE INDEX ON batch_affinity (digest_id, paper_id)`);
-  await tx.$executeRawUnsafe(`ANALYZE batch_candidates, batch_affinity, paper_trends`);
-}
 
 /** Creates the digest rows that do not exist yet (unique per subscriber and local date); returns the new ones. */
 export async function insertDigests(tx: Tx, due: { subscriberId: string; localDate: string }[], now: Date) {
@@ -67,70 +19,138 @@ export async function insertDigests(tx: Tx, due: { subscriberId: string; localDa
     RETURNING id, subscriber_id AS "subscriberId"`;
 }
 
-/** Picks each new digest's papers: best score first (ranking.ts), never a paper the subscriber was sent before. */
-export async function insertDigestItems(tx: Tx, digestIds: string[]) {
-  const f = RANKING.feedback;
-  const inserted = await tx.$executeRawUnsafe(`
-    WITH scored AS (
-      -- No DISTINCT in the aggregates: a reader's topics and keywords are distinct already, and without it PostgreSQL
-      -- can hash-aggregate instead of sorting every candidate row.
-      SELECT c.digest_id, c.subscriber_id, c.paper_id, sum(c.relevance) AS relevance,
-             coalesce(array_agg(c.topic) FILTER (WHERE c.topic IS NOT NULL), '{}') AS topics,
-             coalesce(array_agg(c.keyword) FILTER (WHERE c.keyword IS NOT NULL), '{}') AS keywords,
-             array_agg(c.reason ORDER BY c.relevance DESC) AS reasons
-      FROM batch_candidates c
-      GROUP BY c.digest_id, c.subscriber_id, c.paper_id
-    ),
-    joined AS (
-      SELECT coalesce(s.digest_id, a.digest_id) AS digest_id, coalesce(s.subscriber_id, a.subscriber_id) AS subscriber_id,
-             coalesce(s.paper_id, a.paper_id) AS paper_id, coalesce(s.relevance, 0) AS relevance, coalesce(a.affinity, 0) AS affinity,
-             coalesce(s.topics, '{}') AS topics, coalesce(s.keywords, '{}') AS keywords, coalesce(s.reasons, ARRAY['liked']) AS reasons
-      FROM scored s FULL JOIN batch_affinity a ON a.digest_id = s.digest_id AND a.paper_id = s.paper_id
-      WHERE (s.digest_id IS NOT NULL OR a.affinity >= ${f.entryAffinity}) AND coalesce(a.affinity, 0) >= ${f.dropAffinity}
-    ),
-    fresh AS (
-      SELECT j.* FROM joined j
-      WHERE NOT EXISTS (SELECT 1 FROM digest_items di WHERE di.subscriber_id = j.subscriber_id AND di.paper_id = j.paper_id)
-    ),
-    ranked AS (
-      SELECT j.*, s.worth * pt.trend AS score,
-             row_number() OVER (PARTITION BY j.digest_id ORDER BY s.worth * pt.trend DESC, pt.trend DESC, j.paper_id) AS position
-      FROM fresh j JOIN paper_trends pt ON pt.paper_id = j.paper_id
-      CROSS JOIN LATERAL (
-        SELECT (j.relevance + CASE WHEN j.relevance = 0 THEN ${f.entryWeight}::float8 * j.affinity ELSE 0 END)
-               * least(${f.maxFactor}::float8, greatest(${f.minFactor}::float8, exp(${f.affinityScale}::float8 * j.affinity))) AS worth
-      ) s
-      -- A reader who gave feedback gets a paper only if it is still worth sending after their profile has spoken.
-      WHERE s.worth >= ${f.profileFloor} OR NOT EXISTS (SELECT 1 FROM batch_profiled bp WHERE bp.digest_id = j.digest_id)
-    )
-    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords, reasons)
-    SELECT r.digest_id, r.subscriber_id, r.paper_id, r.position, r.score, r.topics, r.keywords, r.reasons
-    FROM ranked r JOIN batch_digests bd ON bd.digest_id = r.digest_id
-    WHERE r.position <= bd.max_papers
-    ON CONFLICT DO NOTHING`);
-  await nameLikedPapers(tx, digestIds);
-  return inserted;
+/** What a planning run ranks from: candidate papers' trends, and the topic and keyword matches and vectors of those. */
+export async function loadRankingRows(db: Db, now: Date, windowDays: number) {
+  // Raw SQL: the trend formula (src/sources/trend.ts) runs in PostgreSQL, over the papers inside the trending window.
+  const trends = await db.$queryRaw<{ paperId: number; trend: number }[]>`
+    SELECT paper_id AS "paperId", trend FROM (${trendQuery(now, windowDays, Prisma.sql`true`)}) t`;
+  const ids = trends.map((t) => t.paperId);
+  const [topicMatches, keywordMatches, vectors] = await Promise.all([
+    db.$queryRaw<{ topicId: number; slug: string; paperId: number; relevance: number; reason: string }[]>`
+      SELECT tp.topic_id AS "topicId", t.slug, tp.paper_id AS "paperId", tp.relevance, tp.reason
+      FROM topic_papers tp JOIN topics t ON t.id = tp.topic_id WHERE tp.paper_id = ANY(${ids}::int[])`,
+    db.$queryRaw<{ keyword: string; paperId: number; relevance: number; reason: string }[]>`
+      SELECT keyword, paper_id AS "paperId", relevance, reason FROM keyword_papers WHERE paper_id = ANY(${ids}::int[])`,
+    db.$queryRaw<{ paperId: number; term: string; weight: number }[]>`
+      SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY(${ids}::int[])`,
+  ]);
+  return { trends, topicMatches, keywordMatches, vectors };
 }
 
-/** A paper that entered on a reader's profile alone says which of the papers they liked it is closest to. */
-async function nameLikedPapers(tx: Tx, digestIds: string[]) {
+/** Lists travel as one text per row, joined by U+001D (no keyword, title or reason holds a control character). */
+const JOIN = "\u001d";
+
+/** A run's ranked lists, one per preference signature: flat arrays, a statement per 20,000 rows. */
+export async function insertPlanCandidates(db: Db, runId: string, lists: { listId: number; candidates: Candidate[] }[]) {
+  const rows = lists.flatMap((l) => l.candidates.map((c, i) => ({ listId: l.listId, pos: i + 1, c })));
+  for (let i = 0; i < rows.length; i += 20_000) {
+    const chunk = rows.slice(i, i + 20_000);
+    await db.$executeRaw`
+      INSERT INTO plan_candidates (run_id, list_id, pos, paper_id, score, topics, keywords, reasons)
+      SELECT ${runId}::uuid, x.* FROM unnest(
+        ${chunk.map((r) => r.listId)}::int[], ${chunk.map((r) => r.pos)}::int[], ${chunk.map((r) => r.c.paperId)}::int[], ${chunk.map((r) => r.c.score)}::float8[],
+        ${chunk.map((r) => r.c.topics.join(JOIN))}::text[], ${chunk.map((r) => r.c.keywords.join(JOIN))}::text[], ${chunk.map((r) => r.c.reasons.join(JOIN))}::text[]
+      ) AS x`;
+  }
+}
+
+/** A run's lists, and any a crashed run left behind more than a day ago. */
+export async function deletePlanCandidates(db: Db, runId: string) {
+  await db.$executeRaw`DELETE FROM plan_candidates WHERE run_id = ${runId}::uuid OR created_at < now() - interval '1 day'`;
+}
+
+export interface ReaderPreferences {
+  subscriberId: string;
+  topicIds: number[];
+  keywords: string[];
+  maxPapers: number;
+  hasProfile: boolean;
+}
+
+/** What the planner needs of each reader of a batch, in one statement. */
+export function loadPreferences(db: Db, subscriberIds: string[]): Promise<ReaderPreferences[]> {
+  return db.$queryRaw<ReaderPreferences[]>`
+    SELECT s.id AS "subscriberId", coalesce(s.keywords, '{}') AS keywords, s.max_papers AS "maxPapers",
+           coalesce((SELECT array_agg(st.topic_id) FROM subscriber_topics st WHERE st.subscriber_id = s.id), '{}') AS "topicIds",
+           EXISTS (SELECT 1 FROM reader_profile_terms rp WHERE rp.subscriber_id = s.id) AS "hasProfile"
+    FROM subscribers s WHERE s.id = ANY(${subscriberIds}::uuid[])`;
+}
+
+/** How many of these papers (the run's candidates) each reader was sent before: an index-only count. */
+export async function countSentPapers(db: Db, subscriberIds: string[], candidatePaperIds: number[]): Promise<Map<string, number>> {
+  const rows = await db.$queryRaw<{ subscriberId: string; sent: number }[]>`
+    SELECT subscriber_id AS "subscriberId", count(*)::int AS sent FROM digest_items
+    WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND paper_id = ANY(${candidatePaperIds}::int[])
+    GROUP BY subscriber_id`;
+  return new Map(rows.map((r) => [r.subscriberId, r.sent]));
+}
+
+/** For readers ranked one by one: their profile (terms and weights as arrays: one row per reader) and the papers
+ * among the run's candidates they were sent before. */
+export async function loadOneByOneReaders(db: Db, subscriberIds: string[], candidatePaperIds: number[]) {
+  const [profiles, sent] = await Promise.all([
+    db.$queryRaw<{ subscriberId: string; terms: string[]; weights: number[] }[]>`
+      SELECT subscriber_id AS "subscriberId", array_agg(term) AS terms, array_agg(weight) AS weights
+      FROM reader_profile_terms WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) GROUP BY subscriber_id`,
+    db.$queryRaw<{ subscriberId: string; paperIds: number[] }[]>`
+      SELECT subscriber_id AS "subscriberId", array_agg(paper_id) AS "paperIds" FROM digest_items
+      WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND paper_id = ANY(${candidatePaperIds}::int[])
+      GROUP BY subscriber_id`,
+  ]);
+  return {
+    profiles: new Map(profiles.map((p) => [p.subscriberId, p.terms.map((term, i) => ({ term, weight: p.weights[i]! }))])),
+    sent: new Map(sent.map((s) => [s.subscriberId, new Set(s.paperIds)])),
+  };
+}
+
+/** The papers these readers liked, with their vectors: to name the closest in "Because you liked". */
+export function loadLikedPapers(db: Db, subscriberIds: string[]) {
+  return db.$queryRaw<{ subscriberId: string; paperId: number; title: string; terms: string[]; weights: number[] }[]>`
+    SELECT f.subscriber_id AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title,
+           array_agg(pt.term) AS terms, array_agg(pt.weight) AS weights
+    FROM feedback f JOIN papers p ON p.id = f.paper_id JOIN paper_terms pt ON pt.paper_id = f.paper_id
+    WHERE f.subscriber_id = ANY(${subscriberIds}::uuid[]) AND f.value > 0
+    GROUP BY f.subscriber_id, f.paper_id, p.display_title`;
+}
+
+/**
+ * Each new digest's papers from its reader's list in the run: the first ones, in list order, that the reader was
+ * never sent, up to their papers per email. One statement; the NOT EXISTS is an index probe per paper looked at.
+ */
+export async function insertItemsFromLists(tx: Tx, runId: string, digests: { digestId: string; subscriberId: string; listId: number; maxPapers: number }[]) {
+  if (digests.length === 0) return;
   await tx.$executeRaw`
-    UPDATE digest_items di SET reasons = ARRAY['liked' || chr(31) || closest.title]
-    FROM (
-      SELECT DISTINCT ON (s.digest_id, s.paper_id) s.digest_id, s.paper_id, s.title
+    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords, reasons)
+    SELECT d.digest_id, d.subscriber_id, c.paper_id, c.position, c.score,
+           coalesce(string_to_array(nullif(c.topics, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(c.keywords, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(c.reasons, ''), chr(29)), '{}')
+    FROM unnest(${digests.map((d) => d.digestId)}::uuid[], ${digests.map((d) => d.subscriberId)}::uuid[], ${digests.map((d) => d.listId)}::int[], ${digests.map((d) => d.maxPapers)}::int[])
+      AS d(digest_id, subscriber_id, list_id, max_papers)
+    CROSS JOIN LATERAL (
+      SELECT c.*, row_number() OVER (ORDER BY c.pos) AS position
       FROM (
-        SELECT di.digest_id, di.paper_id, p.display_title AS title, sum(a.weight * b.weight) AS similarity
-        FROM digest_items di
-        JOIN feedback f ON f.subscriber_id = di.subscriber_id AND f.value > 0
-        JOIN papers p ON p.id = f.paper_id
-        JOIN paper_terms a ON a.paper_id = di.paper_id
-        JOIN paper_terms b ON b.paper_id = f.paper_id AND b.term = a.term
-        WHERE di.digest_id = ANY(${digestIds}::uuid[]) AND di.reasons = ARRAY['liked']
-        GROUP BY di.digest_id, di.paper_id, p.display_title
-      ) s
-      ORDER BY s.digest_id, s.paper_id, s.similarity DESC
-    ) closest
-    WHERE di.digest_id = closest.digest_id AND di.paper_id = closest.paper_id`;
+        SELECT pc.pos, pc.paper_id, pc.score, pc.topics, pc.keywords, pc.reasons FROM plan_candidates pc
+        WHERE pc.run_id = ${runId}::uuid AND pc.list_id = d.list_id
+          AND NOT EXISTS (SELECT 1 FROM digest_items di WHERE di.subscriber_id = d.subscriber_id AND di.paper_id = pc.paper_id)
+        ORDER BY pc.pos
+        LIMIT d.max_papers
+      ) c
+    ) c
+    ON CONFLICT DO NOTHING`;
+}
+
+/** Digest items chosen in memory (readers ranked one by one), in one statement. */
+export async function insertItems(tx: Tx, items: { digestId: string; subscriberId: string; position: number; candidate: Candidate }[]) {
+  if (items.length === 0) return;
+  await tx.$executeRaw`
+    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords, reasons)
+    SELECT x.digest_id, x.subscriber_id, x.paper_id, x.position, x.score,
+           coalesce(string_to_array(nullif(x.topics, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.keywords, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.reasons, ''), chr(29)), '{}')
+    FROM unnest(
+      ${items.map((i) => i.digestId)}::uuid[], ${items.map((i) => i.subscriberId)}::uuid[], ${items.map((i) => i.candidate.paperId)}::int[], ${items.map((i) => i.position)}::int[],
+      ${items.map((i) => i.candidate.score)}::float8[], ${items.map((i) => i.candidate.topics.join(JOIN))}::text[], ${items.map((i) => i.candidate.keywords.join(JOIN))}::text[],
+      ${items.map((i) => i.candidate.reasons.join(JOIN))}::text[]
+    ) AS x(digest_id, subscriber_id, paper_id, position, score, topics, keywords, reasons)
+    ON CONFLICT DO NOTHING`;
 }
 
 /** A digest with no new matching paper is recorded as skipped, not sent empty. */

@@ -88,6 +88,22 @@ describe("selection", () => {
     expect(new Set(papers).size).toBe(12);
   });
 
+  it("keeps finding new papers for a reader who was sent more than a shared ranked list holds", async () => {
+    const { db } = database;
+    // 60 papers of one topic; ten a day, so from the fifth day on the reader has been sent more than LIST_DEPTH allows.
+    await ingestPapers(
+      db,
+      Array.from({ length: 60 }, (_, i) => ({ title: `Mixture of Experts with Expert Routing, Study ${i + 1}`, abstract: abstractAbout("mixture of experts with sparse expert routing", i) })),
+      new Date("2026-11-23T02:00:00Z"),
+    );
+    const reader = await addSubscriber(db, "avid@example.com", { keywords: ["mixture of experts"], maxPapers: 10 });
+    const days = ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"];
+    for (const day of days) await planAllDigests(db, { now: new Date(`${day}T12:00:00Z`), date: day });
+    const items = await db.digestItem.findMany({ where: { subscriberId: reader.id } });
+    expect(items).toHaveLength(60);
+    expect(new Set(items.map((i) => i.paperId)).size).toBe(60);
+  });
+
   it("matches a reader's own keywords as full-text queries and says why", async () => {
     const { db } = database;
     await ingestPapers(db, [{ title: "Faster Decoding for Language Models", abstract: abstractAbout("speculative decoding with draft models") }], new Date("2026-11-23T01:00:00Z"));

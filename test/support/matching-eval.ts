@@ -129,20 +129,20 @@ export async function evaluateMatching(db: Db, set: EvaluationSet, opts: { feedb
     // The feedback twins judge their first two emails by the labels.
     if (opts.feedback && day < 2) {
       const items = await db.digestItem.findMany({
-        where: { digest: { localDate: new Date(date) }, subscriber: { email: { in: [...feedbackReaders.keys()] } } },
-        include: { subscriber: { select: { id: true, email: true } }, paper: { select: { key: true } } },
+        where: { digest: { localDate: new Date(date), subscriber: { email: { in: [...feedbackReaders.keys()] } } } },
+        include: { digest: { select: { subscriber: { select: { id: true, email: true } } } }, paper: { select: { key: true } } },
       });
       for (const item of items) {
-        const reader = feedbackReaders.get(item.subscriber.email)!;
+        const reader = feedbackReaders.get(item.digest.subscriber.email)!;
         const paper = byKey.get(item.paper.key);
-        await recordFeedback(db, item.subscriber.id, item.paperId, paper && reader.relevant(paper) ? "more" : "less");
+        await recordFeedback(db, item.digest.subscriber.id, item.paperId, paper && reader.relevant(paper) ? "more" : "less");
       }
     }
   }
 
   const emailsOf = async (email: string) => {
     const items = await db.digestItem.findMany({
-      where: { subscriber: { email } },
+      where: { digest: { subscriber: { email } } },
       orderBy: [{ digest: { localDate: "asc" } }, { position: "asc" }],
       include: { digest: { select: { localDate: true } }, paper: { select: { key: true } } },
     });
