@@ -1,5 +1,4 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
-import type { Server } from "node:http";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
@@ -11,6 +10,7 @@ import { loadEmailTemplates } from "./mail/templates.ts";
 import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
 import { buildApp } from "./service.ts";
+import { reservePort, StartupError } from "./web/server.ts";
 import { syncTopics } from "./topics/topics.ts";
 
 async function main() {
@@ -26,6 +26,8 @@ async function main() {
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
   for (const warning of configWarnings(config)) log.warn(warning);
+  // The port first: a taken port ends the start here, before the database and the jobs start.
+  const { server, serve } = await reservePort(config.port, config.host);
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
   const database = await openDatabase(config, log);
@@ -48,9 +50,7 @@ async function main() {
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];
 
   const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-  });
+  serve(app);
   log.info(`listening on ${config.publicBaseUrl} (bound to ${config.host}:${config.port})`);
 
   let stopping = false;
@@ -71,6 +71,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // A startup problem the operator can fix is one line; anything else is a bug, with its stack.
+  console.error(err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });
