@@ -313,7 +313,7 @@ describe("fuzzing every route", () => {
           contentType = res.headers.get("content-type") ?? "";
           text = await res.text();
         } catch (err) {
-          failures.push(`#${index} ${req.method} ${req.path}: request failed: ${(err as Error).message}`);
+          failures.push(`#${index} ${req.method} ${req.path}: request failed: ${(err as Error).message} ${String((err as { cause?: unknown }).cause)} ${JSON.stringify(req.headers)}`);
           continue;
         }
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
