@@ -14,6 +14,7 @@ import { createCsrf } from "./web/csrf.ts";
 import { devMailRouter } from "./web/dev-mail.ts";
 import { digestPagesRouter } from "./web/digests.ts";
 import { feedbackRouter } from "./web/feedback.ts";
+import { feedsRouter } from "./web/feeds.ts";
 import { previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
 
@@ -57,6 +58,7 @@ export function buildApp(parts: ServiceParts): Express {
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords, database),
       digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
       feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
+      feedsRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],
   });

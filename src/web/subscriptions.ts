@@ -67,7 +67,12 @@ export function subscriptionPagesRouter(
     );
   };
 
-  router.get("/", (req, res) => renderHome(req, res, { topics: [] }));
+  // `/?topics=reasoning` (from a topic's paper list) ticks that topic; anything unknown is ignored.
+  router.get("/", (req, res) => {
+    const asked = req.query.topics;
+    const topics = (Array.isArray(asked) ? asked : [asked]).filter((t): t is string => typeof t === "string" && TOPICS.some((c) => c.slug === t));
+    return renderHome(req, res, { topics });
+  });
 
   router.post("/subscribe", subscribeLimit, form, csrf.protect, async (req, res) => {
     const raw = formToInput(req.body as Body);
