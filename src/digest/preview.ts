@@ -1,6 +1,6 @@
 // A digest as it would be planned now, without recording anything: the planner's own ranking, in memory.
 import type { Db } from "../db/client.ts";
-import { choosePapers, nameLikedPapers } from "./plan.ts";
+import { choosePapers, nameLikedPapers, prepareMatching } from "./plan.ts";
 import { startPlanningRun } from "./planning.ts";
 import { loadOneByOneReaders, loadPreferences } from "./queries.ts";
 import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
@@ -24,6 +24,9 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
   if (existing) {
     papers = existing.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons }));
   } else {
+    // The matcher's index as a planning run would see it (new papers, keywords): otherwise a preview before the first
+    // planning run finds nothing.
+    await prepareMatching(db);
     const run = await startPlanningRun(db, new Date(), windowDays);
     const [reader] = await loadPreferences(db, [subscriber.id]);
     const picks = new Map([[subscriber.id, reader ? choosePapers(run, reader, await loadOneByOneReaders(db, [subscriber.id], [...run.inputs.trend.keys()])) : []]]);

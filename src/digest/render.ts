@@ -30,7 +30,8 @@ export const DIGEST_PAPER_FIELDS = { id: true, displayTitle: true, abstract: tru
 
 export interface DigestLinks {
   baseUrl: string;
-  viewInBrowserUrl: string;
+  /** The digest's own page; absent for a preview of a digest not planned yet. */
+  viewInBrowserUrl?: string;
   manageUrl: string;
   unsubscribeUrl: string;
   postalAddress: string;

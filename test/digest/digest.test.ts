@@ -142,6 +142,8 @@ describe("sending", () => {
     expect(mail!.html).toMatch(/Why you got this: matched “(continual learning|catastrophic forgetting)”.* \(Continual &amp; Lifelong Learning\)/i);
     expect(mail!.text).toContain("<script>alert(1)</script> Continual Learning Attack"); // plain text is not HTML
     expect(mail!.text).toContain("Unsubscribe: https://digest.example.test/unsubscribe/");
+    expect(mail!.text.split("\n")).toContain("-- "); // the signature separator survives the transfer encoding
+    expect(mail!.html).toMatch(/<html[^>]* lang="en"/);
     expect(mail!.html).toContain("Trending Papers Digest, 1 Example Street");
 
     const digest = await db.digest.findFirstOrThrow({ where: { subscriber: { email: "one@example.com" } } });

@@ -1,8 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
+import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
 import { digestSubject, renderDigest } from "../../src/digest/render.ts";
-import { loadEmailTemplates, type EmailTemplates } from "../../src/mail/templates.ts";
+import { EMAIL_TEMPLATES_DIR, loadEmailTemplates, type EmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer, listHeaders } from "../../src/mail/transport.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
@@ -53,6 +54,44 @@ describe("rendering", () => {
     expect(rendered.html).toContain("1 Street &lt;City&gt;");
     expect(rendered.text).toContain("1. <script>x</script> & more");
     expect(rendered.text).toContain("Unsubscribe: https://d.test/unsubscribe/u");
+  });
+});
+
+const TEMPLATE_NAMES = fs.readdirSync(EMAIL_TEMPLATES_DIR).filter((f) => f.endsWith(".mjml") && !f.startsWith("_")).map((f) => f.slice(0, -5));
+
+describe("every email template", () => {
+  let templates: EmailTemplates;
+  beforeAll(async () => {
+    templates = await loadEmailTemplates();
+  });
+  const data = {
+    ...LINKS,
+    subject: "s",
+    preview: "p",
+    heading: "h",
+    dateLong: "d",
+    papers: [],
+    groups: [],
+    topicList: "t",
+    confirmUrl: "https://d.test/confirm/c",
+    expiresHours: 48,
+    footerReason: "r",
+  };
+
+  it("declares its language as English, not undetermined", () => {
+    for (const name of TEMPLATE_NAMES) {
+      const { html } = templates.render(name, data);
+      expect(html, name).toMatch(/<html[^>]* lang="en"/);
+      expect(html, name).not.toContain('lang="und"');
+    }
+  });
+
+  it("separates the plain-text signature with the standard '-- ' line (dash, dash, space)", () => {
+    for (const name of TEMPLATE_NAMES) {
+      const { text } = templates.render(name, data);
+      expect(text.split("\n"), name).toContain("-- ");
+      expect(text.split("\n"), name).not.toContain("--");
+    }
   });
 });
 
