@@ -7,7 +7,7 @@ import type { MailCatcher } from "./mail/catcher.ts";
 import type { EmailTemplates } from "./mail/templates.ts";
 import type { Mailer } from "./mail/transport.ts";
 import type { SubscriptionDeps } from "./subscriptions/deps.ts";
-import { keywordPreviewer } from "./topics/preview.ts";
+import { matchPreviewer } from "./topics/preview.ts";
 import { apiRouter } from "./web/api.ts";
 import { createApp } from "./web/app.ts";
 import { createCsrf } from "./web/csrf.ts";
@@ -48,14 +48,14 @@ export function buildApp(parts: ServiceParts): Express {
   const csrf = createCsrf(parts.appSecret, config.publicBaseUrl);
   // One limiter for the form and the API: they are two doors to the same action.
   const subscribeLimit = subscribeRateLimit(config);
-  const previewKeywords = keywordPreviewer(parts.db);
+  const preview = matchPreviewer(parts.db);
   return createApp({
     config,
     db: parts.db,
     log: parts.log,
     routers: (views, database) => [
-      apiRouter(deps, subscribeLimit, previewKeywords, previewRateLimit(config)),
-      subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords, database),
+      apiRouter(deps, subscribeLimit, preview, previewRateLimit(config)),
+      subscriptionPagesRouter(deps, views, csrf, subscribeLimit, preview, database),
       digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
       feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
       feedsRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }),

@@ -2,6 +2,7 @@
 // The unique (subscriber, local date) row is the guarantee: several planners at once plan each digest once.
 import type { Db } from "../db/client.ts";
 import { rebuildProfiles } from "../feedback/queries.ts";
+import { resumeEndedPauses } from "../subscriptions/lifecycle.ts";
 import { ensureKeywordMatches } from "../topics/keywords.ts";
 import { refreshMatching } from "../topics/paper-index.ts";
 import { type Candidate, personalize, rankCandidates } from "./candidates.ts";
@@ -56,6 +57,7 @@ async function planInBatches(
 ): Promise<PlanResult> {
   const batchSize = opts.batchSize ?? 2000;
   const result: PlanResult = { planned: [], skipped: 0 };
+  await resumeEndedPauses(db, opts.now);
   await prepareMatching(db);
   const run = await startPlanningRun(db, opts.now, opts.windowDays);
   try {

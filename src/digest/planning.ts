@@ -10,9 +10,10 @@ import { type Candidate, type Match, PaperVectors, type Preferences, rankCandida
 import { deletePlanCandidates, insertPlanCandidates, loadRankingRows } from "./queries.ts";
 
 /**
- * How deep a signature's stored list goes: the largest email (10) after skipping what a daily reader of five papers can
- * have been sent within the trending window (7 × 5). A reader who was sent more of the window's papers than that is
- * ranked one by one instead (plan.ts).
+ * How deep a signature's stored list goes: the largest daily email (10) after skipping what a daily reader of five
+ * papers can have been sent within the trending window (7 × 5); a weekly email (up to 20) fits too, since last week's
+ * papers have mostly left the window. Whoever needs more than the list holds (papers per email + papers of the window
+ * they were sent > LIST_DEPTH) is ranked one by one instead (plan.ts), so every reader gets their N papers.
  */
 export const LIST_DEPTH = 45;
 /** Reasons kept per paper: what the email quotes. */

@@ -161,8 +161,11 @@ export async function skipEmptyDigests(tx: Tx, digestIds: string[], now: Date) {
 }
 
 /**
- * Active subscribers whose delivery hour has come on their local date and who have no digest for it.
- * Local date and hour come from each subscriber's IANA time zone, inside PostgreSQL.
+ * Active subscribers whose delivery hour has come on their local date (weekly readers: on their weekday) and who have
+ * no digest for it (weekly readers: none in the six days before either). The first digest is the first delivery hour
+ * after the reader confirmed: one who confirmed at 17:53 with a 07:00 hour gets tomorrow's, not today's at the 18:00
+ * tick (subscriptions/schedule.ts says the same on the pages). Local date and hour come from each subscriber's IANA
+ * time zone, inside PostgreSQL.
  */
 export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, limit: number, afterId: string | null) {
   return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
@@ -171,7 +174,11 @@ export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, l
     WHERE s.status = 'active'
       AND l.local_now IS NOT NULL
       AND extract(hour FROM l.local_now) >= s.send_hour
-      AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)
+      AND (s.cadence = 'daily' OR extract(isodow FROM l.local_now) = s.weekday)
+      AND (s.confirmed_at IS NULL OR (l.local_now::date + make_time(s.send_hour, 0, 0)) AT TIME ZONE s.timezone >= s.confirmed_at)
+      AND NOT EXISTS (
+        SELECT 1 FROM digests d WHERE d.subscriber_id = s.id
+          AND d.local_date BETWEEN l.local_now::date - (CASE WHEN s.cadence = 'weekly' THEN 6 ELSE 0 END) AND l.local_now::date)
       AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
     ORDER BY s.id
     LIMIT ${limit}`;
@@ -186,12 +193,19 @@ function localNow(now: Date) {
   return Prisma.sql`CASE WHEN s.timezone IN (SELECT name FROM pg_timezone_names) THEN ${now}::timestamptz AT TIME ZONE s.timezone END`;
 }
 
-/** Every active subscriber, with the given date or their own local date (for `digest run`). */
+/**
+ * Every active subscriber, with the given date or their own local date (for `digest run`); weekly readers only when
+ * that date is their weekday and they had no digest in the six days before.
+ */
 export async function listActiveSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, date: string | null, limit: number, afterId: string | null) {
   return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char(l.local_now::date, 'YYYY-MM-DD')) AS "localDate"
-    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
-    WHERE s.status = 'active' AND l.local_now IS NOT NULL AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
+    SELECT s.id AS "subscriberId", to_char(l.day, 'YYYY-MM-DD') AS "localDate"
+    FROM subscribers s
+    CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) n
+    CROSS JOIN LATERAL (SELECT coalesce(${date}::date, n.local_now::date) AS day) l
+    WHERE s.status = 'active' AND n.local_now IS NOT NULL AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
+      AND (s.cadence = 'daily' OR (extract(isodow FROM l.day) = s.weekday
+        AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date BETWEEN l.day - 6 AND l.day - 1)))
     ORDER BY s.id
     LIMIT ${limit}`;
 }

@@ -1,15 +1,25 @@
 // The two emails of the subscription lifecycle: the double opt-in link, and the manage link for an active address.
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { confirmUrl, subscriberLinks } from "./links.ts";
+import { describeCadence, describeMoment, nextDelivery } from "./schedule.ts";
 
 const FOOTER_REASON = "You get this email because this address was entered on our subscribe page.";
 
 export async function sendConfirmationEmail(deps: SubscriptionDeps, subscriberId: string, token: string) {
   const subscriber = await deps.db.subscriber.findUnique({
     where: { id: subscriberId },
-    select: { email: true, keywords: true, topics: { select: { topic: { select: { name: true, position: true } } } } },
+    select: {
+      email: true,
+      keywords: true,
+      timezone: true,
+      sendHour: true,
+      cadence: true,
+      weekday: true,
+      topics: { select: { topic: { select: { name: true, position: true } } } },
+    },
   });
   if (!subscriber) return;
+  const now = deps.now?.() ?? new Date();
   const topicNames = subscriber.topics.sort((a, b) => a.topic.position - b.topic.position).map((t) => t.topic.name);
   // Keywords are not echoed: anyone can type any address, and the email must not carry a stranger's text.
   const keywordNames = subscriber.keywords.length ? [`${subscriber.keywords.length} keyword${subscriber.keywords.length === 1 ? "" : "s"} of your own`] : [];
@@ -17,6 +27,10 @@ export async function sendConfirmationEmail(deps: SubscriptionDeps, subscriberId
     topicList: [...topicNames, ...keywordNames].join(", "),
     confirmUrl: confirmUrl(deps.links, token),
     expiresHours: CONFIRMATION_TTL_HOURS,
+    cadenceName: subscriber.cadence === "weekly" ? "weekly" : "daily",
+    // The first delivery hour after now: what they get if they confirm at once (the planner's rule, schedule.ts).
+    firstEmail: describeMoment(nextDelivery(subscriber, now), now, subscriber.timezone),
+    cadenceText: describeCadence(subscriber),
     footerReason: FOOTER_REASON,
     postalAddress: deps.postalAddress,
     manageUrl: null,

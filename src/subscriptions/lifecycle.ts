@@ -7,6 +7,7 @@ import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
 import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose } from "./tokens.ts";
 import { canonicalMailbox } from "./mailbox.ts";
 import { readSubscribeState, savePendingSubscription } from "./queries.ts";
+import { describeCadence, describeMoment, nextDelivery } from "./schedule.ts";
 import { isSuppressed } from "./suppression.ts";
 
 export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
@@ -44,6 +45,8 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
+      cadence: input.cadence,
+      weekday: input.weekday,
       keywords: input.keywords,
       topicIds,
       ip: ip ?? null,
@@ -120,19 +123,39 @@ export async function updatePreferences(deps: Pick<SubscriptionDeps, "db">, subs
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
+      cadence: input.cadence,
+      weekday: input.weekday,
       keywords: input.keywords,
       topics: { deleteMany: {}, create: topicIds.map((topicId) => ({ topicId })) },
     },
   });
 }
 
-/** Pause or resume; only between active and paused (an unsubscribed address needs a new opt-in). */
-export async function setPaused(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, paused: boolean) {
+/**
+ * Pause (until resumed, or until `until`: the planner resumes the reader then) or resume; only between active and
+ * paused (an unsubscribed address needs a new opt-in). Pausing a paused reader again changes when the pause ends.
+ */
+export async function setPaused(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, paused: boolean, until: Date | null = null) {
   const updated = await deps.db.subscriber.updateMany({
-    where: { id: subscriberId, status: paused ? "active" : "paused" },
-    data: { status: paused ? "paused" : "active" },
+    where: { id: subscriberId, status: paused ? { in: ["active", "paused"] } : "paused" },
+    data: { status: paused ? "paused" : "active", pausedUntil: paused ? until : null },
   });
   return updated.count === 1;
+}
+
+/** "tomorrow, 07:00 Europe/Berlin" and "every day at 07:00": when the reader's next email comes, as the planner decides. */
+export async function describeNextEmail(deps: Pick<SubscriptionDeps, "db" | "now">, subscriberId: string) {
+  const schedule = await deps.db.subscriber.findUniqueOrThrow({ where: { id: subscriberId }, select: { timezone: true, sendHour: true, cadence: true, weekday: true, confirmedAt: true } });
+  const now = deps.now?.() ?? new Date();
+  // The first email comes at the first delivery hour after confirming (digest/queries.ts findDueSubscribers).
+  const from = schedule.confirmedAt && schedule.confirmedAt > now ? schedule.confirmedAt : now;
+  return { nextEmail: describeMoment(nextDelivery(schedule, from), now, schedule.timezone), cadenceText: describeCadence(schedule) };
+}
+
+/** Readers whose timed pause is over get emails again (run before each planning run). */
+export async function resumeEndedPauses(db: Db, now: Date): Promise<number> {
+  const resumed = await db.subscriber.updateMany({ where: { status: "paused", pausedUntil: { lte: now } }, data: { status: "active", pausedUntil: null } });
+  return resumed.count;
 }
 
 /** Immediate: the scheduler and the sender both check the status, so nothing more goes out. */
@@ -147,6 +170,11 @@ export async function unsubscribe(deps: Pick<SubscriptionDeps, "db" | "now">, su
 /** Deletes the subscriber and, by cascade, their topics, links, digests and digest items. */
 export async function deleteSubscriberData(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
   await deps.db.subscriber.deleteMany({ where: { id: subscriberId } });
+}
+
+/** A 400 naming the topics that do not exist, if any. */
+export async function assertTopicsKnown(db: Db, slugs: string[]) {
+  await resolveTopicIds(db, slugs);
 }
 
 async function resolveTopicIds(db: Db, slugs: string[]): Promise<number[]> {

@@ -32,6 +32,8 @@ export interface PendingSubscription {
   timezone: string;
   sendHour: number;
   maxPapers: number;
+  cadence: "daily" | "weekly";
+  weekday: number;
   keywords: string[];
   topicIds: number[];
   ip: string | null;
@@ -45,11 +47,11 @@ export async function savePendingSubscription(tx: Tx, existingId: string | null,
   const id = existingId ?? randomUUID();
   await tx.$executeRaw`
     WITH saved AS (
-      INSERT INTO subscribers (id, email, mailbox, status, timezone, send_hour, max_papers, keywords, subscribed_at, subscribed_ip, created_at, updated_at)
-      VALUES (${id}::uuid, ${p.email}, ${p.mailbox}, 'pending', ${p.timezone}, ${p.sendHour}, ${p.maxPapers}, ${p.keywords}::text[], ${p.now}, ${p.ip}, ${p.now}, ${p.now})
+      INSERT INTO subscribers (id, email, mailbox, status, timezone, send_hour, max_papers, cadence, weekday, keywords, subscribed_at, subscribed_ip, created_at, updated_at)
+      VALUES (${id}::uuid, ${p.email}, ${p.mailbox}, 'pending', ${p.timezone}, ${p.sendHour}, ${p.maxPapers}, ${p.cadence}::cadence, ${p.weekday}, ${p.keywords}::text[], ${p.now}, ${p.ip}, ${p.now}, ${p.now})
       ON CONFLICT (id) DO UPDATE SET status = 'pending', mailbox = EXCLUDED.mailbox, timezone = EXCLUDED.timezone, send_hour = EXCLUDED.send_hour,
-        max_papers = EXCLUDED.max_papers, keywords = EXCLUDED.keywords, subscribed_at = EXCLUDED.subscribed_at,
-        subscribed_ip = EXCLUDED.subscribed_ip, updated_at = EXCLUDED.updated_at
+        max_papers = EXCLUDED.max_papers, cadence = EXCLUDED.cadence, weekday = EXCLUDED.weekday, keywords = EXCLUDED.keywords,
+        subscribed_at = EXCLUDED.subscribed_at, subscribed_ip = EXCLUDED.subscribed_ip, paused_until = NULL, updated_at = EXCLUDED.updated_at
       RETURNING id
     ),
     -- Only the newest link confirms: an older one would confirm preferences its email did not show.

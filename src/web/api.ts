@@ -2,12 +2,12 @@
 import express, { type RequestHandler, Router } from "express";
 import type { SubscriptionDeps } from "../subscriptions/deps.ts";
 import { invalidFields, keywordPreviewInput, parseInput, subscriptionInput } from "../subscriptions/input.ts";
-import { subscribe } from "../subscriptions/lifecycle.ts";
-import type { KeywordPreviewer } from "../topics/preview.ts";
+import { assertTopicsKnown, subscribe } from "../subscriptions/lifecycle.ts";
+import type { MatchPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
 import { sendAfterResponse } from "./subscriptions.ts";
 
-export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler, previewKeywords: KeywordPreviewer, previewLimit: RequestHandler): Router {
+export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler, preview: MatchPreviewer, previewLimit: RequestHandler): Router {
   const router = Router();
   const json = express.json({ limit: "16kb", strict: true });
 
@@ -15,10 +15,12 @@ export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler
     res.json({ topics: await listTopics(deps.db) });
   });
 
-  // How keywords are understood and how many recent papers they match (the forms call this as the reader types).
+  // How keywords are understood and how many recent papers they, and the topics with them, match (the forms call this
+  // as the reader chooses).
   router.get("/api/keywords", previewLimit, async (req, res) => {
-    const { q } = parseInput(keywordPreviewInput, req.query);
-    res.json({ keywords: await previewKeywords(q) });
+    const { q = [], topics = [] } = parseInput(keywordPreviewInput, req.query);
+    await assertTopicsKnown(deps.db, topics);
+    res.json({ keywords: await preview.keywords(q), matches: await preview.matches(topics, q) });
   });
 
   router.post("/api/subscriptions", subscribeLimit, json, async (req, res) => {

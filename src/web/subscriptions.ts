@@ -10,6 +10,7 @@ import {
   checkConfirmationToken,
   confirmSubscription,
   deleteSubscriberData,
+  describeNextEmail,
   setPaused,
   subscribe,
   subscriberFromLink,
@@ -17,7 +18,7 @@ import {
   updatePreferences,
 } from "../subscriptions/lifecycle.ts";
 import { subscriberLinks } from "../subscriptions/links.ts";
-import type { KeywordPreviewer } from "../topics/preview.ts";
+import type { MatchPreviewer } from "../topics/preview.ts";
 import { TOPICS } from "../topics/catalog.ts";
 import { listTopics } from "../topics/topics.ts";
 import type { Csrf } from "./csrf.ts";
@@ -33,7 +34,7 @@ export function subscriptionPagesRouter(
   views: Views,
   csrf: Csrf,
   subscribeLimit: RequestHandler,
-  previewKeywords: KeywordPreviewer,
+  preview: MatchPreviewer,
   database: Pick<DatabaseWatch, "report">,
 ): Router {
   const router = Router();
@@ -63,6 +64,9 @@ export function subscriptionPagesRouter(
         errors,
         unavailable,
         ...preferenceChoices(values),
+        // The browser's zone is a guess for a fresh form only: never over a zone the reader sent (a form shown again
+        // after an error keeps what they picked).
+        detectTimezone: values.timezone === undefined,
       }),
     );
   };
@@ -104,7 +108,7 @@ export function subscriptionPagesRouter(
 
   router.post("/confirm/:token", form, csrf.protect, async (req, res) => {
     const subscriberId = await confirmSubscription(deps, tokenOf(req), req.ip);
-    res.send(views.render("confirmed", { title: "You are subscribed", ...subscriberLinks(deps.links, subscriberId) }));
+    res.send(views.render("confirmed", { title: "You are subscribed", ...subscriberLinks(deps.links, subscriberId), ...(await describeNextEmail(deps, subscriberId)) }));
   });
 
   router.get("/manage/:token", async (req, res) => {
@@ -118,6 +122,8 @@ export function subscriptionPagesRouter(
       timezone: subscriber.timezone,
       sendHour: subscriber.sendHour,
       maxPapers: subscriber.maxPapers,
+      cadence: subscriber.cadence,
+      weekday: subscriber.weekday,
     };
     res.send(
       views.render("manage", {
@@ -131,7 +137,8 @@ export function subscriptionPagesRouter(
         topics: await listTopics(deps.db),
         values,
         ...preferenceChoices(values),
-        keywordPreviews: Array.isArray(extra.values) || extra.errors ? [] : await previewKeywords(subscriber.keywords),
+        keywordPreviews: extra.errors ? [] : await preview.keywords(subscriber.keywords),
+        matchCount: extra.errors ? undefined : await preview.matches(values.topics as string[], subscriber.keywords),
         errors: {},
         ...extra,
         unsubscribeUrl: subscriberLinks(deps.links, subscriber.id).unsubscribeUrl,

@@ -75,6 +75,9 @@ describe("every email template", () => {
     topicList: "t",
     confirmUrl: "https://d.test/confirm/c",
     expiresHours: 48,
+    cadenceName: "daily",
+    firstEmail: "tomorrow, 07:00 UTC",
+    cadenceText: "every day at 07:00",
     footerReason: "r",
   };
 

@@ -82,6 +82,39 @@ describe("the whole happy path through the pages", () => {
   });
 });
 
+describe("the first email's time", () => {
+  it("is stated exactly in the confirmation email and on the confirmed page: the first delivery hour after confirming", async () => {
+    service.clock.now = new Date("2026-11-24T16:50:00Z"); // 17:50 in Berlin
+    try {
+      const browser = new FormClient(service.baseUrl);
+      await browser.submit("/", "/subscribe", { email: "first-time@example.com", topics: ["math"], timezone: "Europe/Berlin", sendHour: "7", maxPapers: "5" });
+      const [mail] = await service.sink.waitFor(1, "first-time@example.com");
+      expect(mail!.text).toContain("Your first email: tomorrow, 07:00 Europe/Berlin, if you confirm before then; then one every day at 07:00.");
+      service.clock.now = new Date("2026-11-24T16:53:00Z");
+      const link = linkIn(mail!, "/confirm/");
+      const confirmed = await browser.submit(link, new URL(link).pathname, {});
+      expect(confirmed.html).toContain("Your first email: tomorrow, 07:00 Europe/Berlin. Then one every day at 07:00.");
+      expect(confirmed.html).not.toContain("arrives at your chosen hour");
+    } finally {
+      service.clock.now = new Date();
+    }
+  });
+
+  it("names the weekday for a weekly reader", async () => {
+    service.clock.now = new Date("2026-11-25T10:00:00Z"); // a Wednesday
+    try {
+      const res = await subscribeJson({ email: "weekly-first@example.com", topics: ["math"], timezone: "UTC", sendHour: 6, cadence: "weekly", weekday: 1, maxPapers: 20 });
+      expect(res.status).toBe(202);
+      const [mail] = await service.sink.waitFor(1, "weekly-first@example.com");
+      expect(mail!.text).toContain("a weekly email");
+      expect(mail!.text).toContain("Your first email: Mon 30 Nov, 06:00 UTC, if you confirm before then; then one every Monday at 06:00.");
+      expect(await subscriberByEmail("weekly-first@example.com")).toMatchObject({ cadence: "weekly", weekday: 1, maxPapers: 20 });
+    } finally {
+      service.clock.now = new Date();
+    }
+  });
+});
+
 async function subscribeAndConfirm(email: string) {
   await subscribeJson({ email, topics: ["math"] });
   const mails = await service.sink.waitFor(1, email);

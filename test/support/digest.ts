@@ -14,7 +14,22 @@ import { TEST_SECRET } from "./service.ts";
 
 export const BASE_URL = "https://digest.example.test";
 
-export async function addSubscriber(db: Db, email: string, opts: { topics?: string[]; keywords?: string[]; timezone?: string; sendHour?: number; maxPapers?: number; status?: "active" | "paused" | "pending" | "unsubscribed" | "bounced" } = {}) {
+export async function addSubscriber(
+  db: Db,
+  email: string,
+  opts: {
+    topics?: string[];
+    keywords?: string[];
+    timezone?: string;
+    sendHour?: number;
+    maxPapers?: number;
+    status?: "active" | "paused" | "pending" | "unsubscribed" | "bounced";
+    cadence?: "daily" | "weekly";
+    weekday?: number;
+    confirmedAt?: Date;
+    pausedUntil?: Date;
+  } = {},
+) {
   const topics = await db.topic.findMany({ where: { slug: { in: opts.topics ?? [] } } });
   return db.subscriber.create({
     data: {
@@ -24,7 +39,10 @@ export async function addSubscriber(db: Db, email: string, opts: { topics?: stri
       sendHour: opts.sendHour ?? 7,
       maxPapers: opts.maxPapers ?? 5,
       keywords: opts.keywords ?? [],
-      confirmedAt: new Date("2026-01-01T00:00:00Z"),
+      cadence: opts.cadence ?? "daily",
+      weekday: opts.weekday ?? 1,
+      pausedUntil: opts.pausedUntil,
+      confirmedAt: opts.confirmedAt ?? new Date("2026-01-01T00:00:00Z"),
       topics: { create: topics.map((t) => ({ topicId: t.id })) },
     },
   });
