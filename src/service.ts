@@ -15,8 +15,11 @@ import { devMailRouter } from "./web/dev-mail.ts";
 import { digestPagesRouter } from "./web/digests.ts";
 import { feedbackRouter } from "./web/feedback.ts";
 import { feedsRouter } from "./web/feeds.ts";
-import { previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
+import { exportRateLimit, previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
+import { readerDataRouter } from "./web/reader-data.ts";
+import { manageRouter } from "./web/manage.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
+import { unsubscribeRouter } from "./web/unsubscribe.ts";
 
 export interface ServiceParts {
   config: Config;
@@ -56,9 +59,12 @@ export function buildApp(parts: ServiceParts): Express {
     routers: (views, database) => [
       apiRouter(deps, subscribeLimit, preview, previewRateLimit(config)),
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit, preview, database),
+      manageRouter(deps, views, csrf, subscribeLimit, preview),
+      unsubscribeRouter(deps, views, csrf, subscribeLimit),
       digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
       feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
       feedsRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }),
+      readerDataRouter({ db: parts.db, links: deps.links, now: parts.now }, views, exportRateLimit(config)),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],
   });

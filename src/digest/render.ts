@@ -34,6 +34,8 @@ export interface DigestLinks {
   viewInBrowserUrl?: string;
   manageUrl: string;
   unsubscribeUrl: string;
+  /** The reader's archive of past digests (absent in previews). */
+  archiveUrl?: string;
   postalAddress: string;
   /** The reader's "more / less like this" link for a paper. */
   feedbackUrl(paperId: number, verdict: "more" | "less"): string;
@@ -99,6 +101,7 @@ export function renderDigest(templates: EmailTemplates, content: DigestContent, 
     viewInBrowserUrl: links.viewInBrowserUrl,
     manageUrl: links.manageUrl,
     unsubscribeUrl: links.unsubscribeUrl,
+    archiveUrl: links.archiveUrl,
     footerReason: `You get this email because ${content.email} subscribed to Trending Papers Digest${content.confirmedAt ? ` and confirmed on ${content.confirmedAt.toISOString().slice(0, 10)}` : ""}.`,
     postalAddress: links.postalAddress,
   };

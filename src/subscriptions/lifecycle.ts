@@ -7,6 +7,7 @@ import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
 import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose } from "./tokens.ts";
 import { canonicalMailbox } from "./mailbox.ts";
 import { readSubscribeState, savePendingSubscription } from "./queries.ts";
+import { canonicalTimeZone } from "./time-zones.ts";
 import { describeCadence, describeMoment, nextDelivery } from "./schedule.ts";
 import { isSuppressed } from "./suppression.ts";
 
@@ -19,6 +20,13 @@ export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
  * answering, so the time to answer does not depend on whether (and which) email goes out.
  */
 export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput, ip: string | undefined): Promise<() => Promise<void>> {
+  return (await requestSubscription(deps, input, ip)).deliver;
+}
+
+type SubscribeOutcome = "confirm" | "manage" | "none";
+
+/** subscribe(), also saying which email goes out: only for callers that may know (the reader's own resubscribe). */
+async function requestSubscription(deps: SubscriptionDeps, input: SubscriptionInput, ip: string | undefined): Promise<{ outcome: SubscribeOutcome; deliver: () => Promise<void> }> {
   const { db } = deps;
   const now = deps.now?.() ?? new Date();
   const topicIds = await resolveTopicIds(db, input.topics);
@@ -57,17 +65,74 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
     return { kind: "confirm" as const, subscriberId, token };
   });
 
-  return async () => {
-    if (outcome.kind === "confirm") await sendConfirmationEmail(deps, outcome.subscriberId, outcome.token);
-    if (outcome.kind === "manage") await sendManageLinkEmail(deps, outcome.subscriberId);
+  return {
+    outcome: outcome.kind,
+    deliver: async () => {
+      if (outcome.kind === "confirm") await sendConfirmationEmail(deps, outcome.subscriberId, outcome.token);
+      if (outcome.kind === "manage") await sendManageLinkEmail(deps, outcome.subscriberId);
+    },
   };
+}
+
+/**
+ * An unsubscribed reader wants their emails back: exactly a new subscription with their saved preferences, so the same
+ * proof of consent (a confirmation email whose link they must press; the time and IP of request and confirmation).
+ * "sent" when the confirmation email goes out, "capped" when this mailbox had its emails for today, "not-unsubscribed"
+ * when there is nothing to do, "refused" for an address that bounced or is suppressed.
+ */
+export async function requestResubscription(deps: SubscriptionDeps, subscriberId: string, ip: string | undefined) {
+  const subscriber = await deps.db.subscriber.findUnique({ where: { id: subscriberId }, include: { topics: { include: { topic: { select: { slug: true } } } } } });
+  if (!subscriber || subscriber.status !== "unsubscribed") return { result: "not-unsubscribed" as const };
+  const input: SubscriptionInput = {
+    email: subscriber.email,
+    topics: subscriber.topics.map((t) => t.topic.slug),
+    keywords: subscriber.keywords,
+    timezone: canonicalTimeZone(subscriber.timezone) ?? "UTC",
+    sendHour: subscriber.sendHour,
+    maxPapers: subscriber.maxPapers,
+    cadence: subscriber.cadence,
+    weekday: subscriber.weekday,
+  };
+  const { outcome, deliver } = await requestSubscription(deps, input, ip);
+  if (outcome === "confirm") return { result: "sent" as const, deliver };
+  const suppressed = await isSuppressed(deps.db, subscriber.email);
+  return { result: suppressed ? ("refused" as const) : ("capped" as const) };
+}
+
+/**
+ * A confirmation link that cannot confirm (any more), and why: its address is already confirmed (then the page says so
+ * and links to the preferences, as the first click's page did), a newer link replaced it, or it expired or never was.
+ */
+export type SpentConfirmation = { kind: "confirmed"; subscriberId: string } | { kind: "replaced" } | { kind: "invalid" };
+
+export async function explainSpentConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">, token: string): Promise<SpentConfirmation> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token) || !isCanonicalBase64url(token)) return { kind: "invalid" };
+  const now = deps.now?.() ?? new Date();
+  const row = await deps.db.confirmationToken.findUnique({
+    where: { tokenHash: hashConfirmationToken(token) },
+    select: { kind: true, usedAt: true, createdAt: true, subscriberId: true, subscriber: { select: { status: true, confirmedAt: true } } },
+  });
+  if (!row || row.kind !== "confirm") return { kind: "invalid" };
+  const { status, confirmedAt } = row.subscriber;
+  // The link's address was confirmed (by this link or a later one) and still gets our emails, or paused them. Only
+  // for links as young as a preference link may be: the page hands out one.
+  const young = now.getTime() - row.createdAt.getTime() <= (LINK_LIFETIME_DAYS.manage ?? 0) * 86_400_000;
+  if ((status === "active" || status === "paused") && confirmedAt && confirmedAt >= row.createdAt && young) return { kind: "confirmed", subscriberId: row.subscriberId };
+  if (row.usedAt && status === "pending") return { kind: "replaced" };
+  return { kind: "invalid" };
+}
+
+const EXPIRED_LINK = "This confirmation link has expired or was already used. Subscribe again to get a new one.";
+
+/** The error for a confirmation link that does not work and whose address is not confirmed. */
+export function spentConfirmationError(spent: Exclude<SpentConfirmation, { kind: "confirmed" }>): AppError {
+  if (spent.kind === "replaced") return new AppError("invalid_token", "A newer confirmation link replaced this one: please use the link in the latest email we sent you.");
+  return new AppError("invalid_token", EXPIRED_LINK);
 }
 
 /** Looks up a confirmation link without using it (the GET page shows a button; only the POST confirms). */
 export async function checkConfirmationToken(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
-  const row = await findUsableConfirmation(deps, token);
-  if (!row) throw new AppError("invalid_token", "This confirmation link has expired or was already used. Subscribe again to get a new one.");
-  return row;
+  return findUsableConfirmation(deps, token);
 }
 
 export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "now">, token: string, ip: string | undefined): Promise<string> {
@@ -78,7 +143,7 @@ export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "n
     const used = await tx.confirmationToken.updateMany({ where: { tokenHash: hash, kind: "confirm", usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
     const row = used.count === 1 ? await tx.confirmationToken.findUnique({ where: { tokenHash: hash }, select: { subscriberId: true, subscriber: { select: { status: true, email: true } } } }) : null;
     if (!row || (row.subscriber.status !== "pending" && row.subscriber.status !== "unsubscribed")) {
-      throw new AppError("invalid_token", "This confirmation link has expired or was already used. Subscribe again to get a new one.");
+      throw new AppError("invalid_token", EXPIRED_LINK);
     }
     if (await isSuppressed(tx, row.subscriber.email)) throw new AppError("invalid_token", "This address cannot receive our emails.");
     await tx.subscriber.update({ where: { id: row.subscriberId }, data: { status: "active", confirmedAt: now, confirmedIp: ip ?? null, unsubscribedAt: null } });
@@ -152,6 +217,22 @@ export async function describeNextEmail(deps: Pick<SubscriptionDeps, "db" | "now
   return { nextEmail: describeMoment(nextDelivery(schedule, from), now, schedule.timezone), cadenceText: describeCadence(schedule) };
 }
 
+/** Less mail instead of none: what the unsubscribe page offers. */
+export type LessMail = { kind: "pause"; until: Date } | { kind: "fewer"; maxPapers: number } | { kind: "weekly"; weekday: number };
+
+/**
+ * Applies one of the unsubscribe page's alternatives to a reader who still gets (or paused) their emails; each only
+ * lessens the mail. False when it does not apply (unsubscribed, or already so).
+ */
+export async function chooseLessMail(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, choice: LessMail): Promise<boolean> {
+  const receiving = { id: subscriberId, status: { in: ["active" as const, "paused" as const] } };
+  if (choice.kind === "pause") return setPaused(deps, subscriberId, true, choice.until);
+  if (choice.kind === "fewer") {
+    return (await deps.db.subscriber.updateMany({ where: { ...receiving, maxPapers: { gt: choice.maxPapers } }, data: { maxPapers: choice.maxPapers } })).count === 1;
+  }
+  return (await deps.db.subscriber.updateMany({ where: { ...receiving, cadence: "daily" }, data: { cadence: "weekly", weekday: choice.weekday } })).count === 1;
+}
+
 /** Readers whose timed pause is over get emails again (run before each planning run). */
 export async function resumeEndedPauses(db: Db, now: Date): Promise<number> {
   const resumed = await db.subscriber.updateMany({ where: { status: "paused", pausedUntil: { lte: now } }, data: { status: "active", pausedUntil: null } });
@@ -167,7 +248,7 @@ export async function unsubscribe(deps: Pick<SubscriptionDeps, "db" | "now">, su
   });
 }
 
-/** Deletes the subscriber and, by cascade, their topics, links, digests and digest items. */
+/** Deletes the subscriber and, by cascade, their topics, links, digests, digest items, feedback and profile. */
 export async function deleteSubscriberData(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
   await deps.db.subscriber.deleteMany({ where: { id: subscriberId } });
 }
@@ -193,4 +274,20 @@ async function assertKeywordsSearchable(db: Db, keywords: string[]) {
     SELECT k, websearch_to_tsquery('english', k)::text = '' AS empty FROM unnest(${keywords}::text[]) AS k`;
   const empty = rows.filter((r) => r.empty).map((r) => r.k);
   if (empty.length) throw invalidFields([{ field: "keywords", message: `no searchable words in: ${empty.join(", ")}` }]);
+}
+
+/** The reader's record for their data export: preferences and consent, and the emails their subscribe requests caused. */
+export async function loadSubscriberRecord(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
+  const subscriber = await deps.db.subscriber.findUniqueOrThrow({
+    where: { id: subscriberId },
+    include: { topics: { include: { topic: { select: { slug: true, name: true, position: true } } } } },
+  });
+  const optInEmails = await deps.db.confirmationToken.findMany({ where: { subscriberId }, orderBy: { createdAt: "asc" }, select: { kind: true, createdAt: true, usedAt: true } });
+  const topics = subscriber.topics.sort((a, b) => a.topic.position - b.topic.position).map((t) => ({ slug: t.topic.slug, name: t.topic.name }));
+  return { subscriber: { ...subscriber, topics }, optInEmails };
+}
+
+/** Resets the reader's private feed link: every link given out before stops working. */
+export async function resetFeedLink(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
+  await deps.db.subscriber.update({ where: { id: subscriberId }, data: { feedVersion: { increment: 1 } } });
 }

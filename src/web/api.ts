@@ -5,6 +5,7 @@ import { invalidFields, keywordPreviewInput, parseInput, subscriptionInput } fro
 import { assertTopicsKnown, subscribe } from "../subscriptions/lifecycle.ts";
 import type { MatchPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
+import { noMatchWarnings } from "./match-warnings.ts";
 import { sendAfterResponse } from "./subscriptions.ts";
 
 export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler, preview: MatchPreviewer, previewLimit: RequestHandler): Router {
@@ -28,8 +29,10 @@ export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler
     if (!req.is("application/json")) throw invalidFields([{ field: "body", message: "send JSON with Content-Type: application/json" }]);
     const input = parseInput(subscriptionInput, req.body ?? {});
     const deliver = await subscribe(deps, input, req.ip);
-    // Same answer for new, pending, active and suppressed addresses: nothing to enumerate.
-    res.status(202).json({ status: "pending" });
+    // Same answer for new, pending, active and suppressed addresses: nothing to enumerate. The warnings depend only on
+    // the topics and keywords sent.
+    const warnings = await noMatchWarnings(preview, input.topics, input.keywords);
+    res.status(202).json(warnings.length ? { status: "pending", warnings } : { status: "pending" });
     sendAfterResponse(deps, deliver);
   });
 

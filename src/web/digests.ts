@@ -2,6 +2,7 @@
 // this" links as the email.
 import { Router } from "express";
 import { leadSentences } from "../corpus/text.ts";
+import { formatDay } from "../dates.ts";
 import type { Db } from "../db/client.ts";
 import { DIGEST_PAPER_FIELDS, digestSubject, paperMeta, whyMatched } from "../digest/render.ts";
 import { AppError } from "../errors.ts";
@@ -31,7 +32,7 @@ export function digestPagesRouter(db: Db, links: LinkSettings, views: Views, now
       lessUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "less"),
     }));
     const subject = digestSubject({ localDate: digest.localDate, papers: digest.items.map((i) => ({ matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) });
-    res.send(views.render("digest", { title: subject, subject, date: digest.localDate.toISOString().slice(0, 10), papers }));
+    res.send(views.render("digest", { title: subject, subject, date: formatDay(digest.localDate), papers }));
   });
   return router;
 }

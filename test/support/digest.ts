@@ -6,6 +6,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { ingestPath } from "../../src/corpus/ingest.ts";
 import type { Db } from "../../src/db/client.ts";
+import { planAllDigests } from "../../src/digest/plan.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
 import { createLogger } from "../../src/log.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
@@ -99,5 +100,27 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Plans every active reader's digest for `date` and sends the planned ones through the real send path (render, SMTP,
+ * record) to the test service's SMTP sink, with links to the service: what a reader's inbox holds after a digest run.
+ */
+export async function planAndSendDigests(
+  service: { database: { db: Db }; sink: { url: string }; baseUrl: string },
+  now: Date,
+  date = now.toISOString().slice(0, 10),
+) {
+  const { db } = service.database;
+  const { sendDigests } = await import("../../src/digest/send.ts");
+  const plan = await planAllDigests(db, { now, date });
+  const config = loadConfig({ NODE_ENV: "test", APP_SECRET: TEST_SECRET, PUBLIC_BASE_URL: service.baseUrl, SMTP_URL: service.sink.url, LOG_LEVEL: "silent" });
+  const mailer = createMailer(config, service.sink.url);
+  try {
+    const deps = sendDeps(config, { db, mailer, emails: await loadEmailTemplates(), log: createLogger("silent"), appSecret: TEST_SECRET, now: () => now });
+    return await sendDigests(deps, plan.planned);
+  } finally {
+    mailer.close();
   }
 }
