@@ -5,6 +5,8 @@ import { startPlanningRun } from "./planning.ts";
 import { loadOneByOneReaders, loadPreferences } from "./queries.ts";
 import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
+const interestsOf = (s: { keywords: string[]; topics: { topic: { slug: string } }[] }) => ({ topics: s.topics.map((t) => t.topic.slug), keywords: s.keywords });
+
 export type PreviewResult =
   | { kind: "no-subscriber" }
   | { kind: "nothing-new"; subscriberId: string }
@@ -12,7 +14,7 @@ export type PreviewResult =
   | { kind: "digest"; subscriberId: string; digestId?: string; content: DigestContent };
 
 export async function previewDigest(db: Db, email: string, date: Date, windowDays?: number): Promise<PreviewResult> {
-  const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true } });
+  const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } });
   if (!subscriber) return { kind: "no-subscriber" };
   const localDate = new Date(date.toISOString().slice(0, 10));
   // Already planned for that day: show what will go (or went) out.
@@ -37,5 +39,5 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
     papers = chosen.map((c) => ({ ...byId.get(c.paperId)!, matchedTopics: c.topics, matchedKeywords: c.keywords, reasons: c.reasons }));
   }
   if (papers.length === 0) return { kind: "nothing-new", subscriberId: subscriber.id };
-  return { kind: "digest", subscriberId: subscriber.id, digestId: existing?.id, content: { localDate, email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers } };
+  return { kind: "digest", subscriberId: subscriber.id, digestId: existing?.id, content: { localDate, email: subscriber.email, confirmedAt: subscriber.confirmedAt, interests: interestsOf(subscriber), papers } };
 }

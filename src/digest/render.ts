@@ -1,15 +1,18 @@
 // Pure: a planned digest's data -> subject, HTML and text. The MJML was compiled once at start (mail/templates.ts);
 // here each recipient costs one Handlebars fill, which escapes everything a paper or a reader typed.
 import { arxivAbsUrl, arxivPdfUrl } from "../corpus/arxiv.ts";
-import { leadSentences, shortAuthors } from "../corpus/text.ts";
+import { shortAuthors } from "../corpus/text.ts";
 import type { EmailTemplates, RenderedEmail } from "../mail/templates.ts";
 import { TOPICS } from "../topics/catalog.ts";
 import { describeReasons } from "../topics/reasons.ts";
+import { digestHeading, groupPapers, type Interests, paperSentence } from "./layout.ts";
 
 export interface DigestContent {
   localDate: Date;
   email: string;
   confirmedAt: Date | null;
+  /** What the reader follows (heading and groups); without it, what this digest's papers matched. */
+  interests?: Interests;
   papers: {
     id: number;
     displayTitle: string;
@@ -64,39 +67,39 @@ const SUBJECT_NAMES: Record<string, string> = {
   surveys: "Surveys",
 };
 
-// Formatting is the costly part of a fill, and it repeats: build the date formats once, and cut each paper's lead
-// sentences once per abstract, however many readers get that paper.
+// Formatting is the costly part of a fill, and it repeats: build the date formats once (layout.ts cuts each
+// abstract's sentence once).
 const LONG_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 const SHORT_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-const leads = new Map<string, string>();
-function leadOf(abstract: string): string {
-  let lead = leads.get(abstract);
-  if (lead === undefined) {
-    if (leads.size > 10_000) leads.clear();
-    lead = leadSentences(abstract, 3, 480);
-    leads.set(abstract, lead);
-  }
-  return lead;
+
+/** What the reader follows, or (previews, older callers) what the digest's papers matched. */
+export function interestsOf(content: Pick<DigestContent, "interests" | "papers">): Interests {
+  if (content.interests) return content.interests;
+  return { topics: [...new Set(content.papers.flatMap((p) => p.matchedTopics))], keywords: [...new Set(content.papers.flatMap((p) => p.matchedKeywords))] };
 }
 
 export function renderDigest(templates: EmailTemplates, content: DigestContent, links: DigestLinks): RenderedDigest {
   const subject = digestSubject(content);
-  const count = content.papers.length;
+  const interests = interestsOf(content);
+  let position = 0;
   const data = {
     subject,
     preview: content.papers.map((p) => p.displayTitle).join(" · ").slice(0, 140),
-    heading: `${count} new paper${count === 1 ? "" : "s"} for you`,
+    heading: digestHeading(content.papers.length, interests),
     dateLong: LONG_DATE.format(content.localDate),
-    papers: content.papers.map((paper, index) => ({
-      position: index + 1,
-      title: paper.displayTitle,
-      lead: leadOf(paper.abstract),
-      why: whyMatched(paper),
-      moreUrl: links.feedbackUrl(paper.id, "more"),
-      lessUrl: links.feedbackUrl(paper.id, "less"),
-      codeUrl: paper.codeUrl,
-      paperUrl: `${links.baseUrl}/papers/${paper.id}`,
-      ...paperMeta(paper),
+    groups: groupPapers(content.papers, interests).map((group) => ({
+      name: group.name,
+      papers: group.papers.map((paper) => ({
+        position: ++position,
+        title: paper.displayTitle,
+        lead: paperSentence(paper.abstract),
+        why: whyMatched(paper),
+        moreUrl: links.feedbackUrl(paper.id, "more"),
+        lessUrl: links.feedbackUrl(paper.id, "less"),
+        codeUrl: paper.codeUrl,
+        paperUrl: `${links.baseUrl}/papers/${paper.id}`,
+        ...paperMeta(paper),
+      })),
     })),
     viewInBrowserUrl: links.viewInBrowserUrl,
     manageUrl: links.manageUrl,

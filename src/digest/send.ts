@@ -66,7 +66,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
   const digests = await db.digest.findMany({
     where: { id: { in: claimed.map((d) => d.id) } },
     include: {
-      subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } },
+      subscriber: { select: { id: true, email: true, status: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } },
       items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } },
     },
   });
@@ -92,6 +92,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
         localDate: digest.localDate,
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
+        interests: { topics: digest.subscriber.topics.map((t) => t.topic.slug), keywords: digest.subscriber.keywords },
         papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })),
       },
       {

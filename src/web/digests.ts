@@ -1,9 +1,9 @@
 // "View in browser": a digest's own page, behind a signed link carried by the email, with the same "more / less like
 // this" links as the email.
 import { Router } from "express";
-import { leadSentences } from "../corpus/text.ts";
 import { formatDay } from "../dates.ts";
 import type { Db } from "../db/client.ts";
+import { paperSentence } from "../digest/layout.ts";
 import { DIGEST_PAPER_FIELDS, digestSubject, paperMeta, whyMatched } from "../digest/render.ts";
 import { AppError } from "../errors.ts";
 import { feedbackUrl, type LinkSettings } from "../subscriptions/links.ts";
@@ -25,7 +25,7 @@ export function digestPagesRouter(db: Db, links: LinkSettings, views: Views, now
     if (!digest || digest.items.length === 0) throw new AppError("not_found", "This digest does not exist (any more).");
     const papers = digest.items.map((i) => ({
       ...i.paper,
-      lead: leadSentences(i.paper.abstract, 3, 480),
+      lead: paperSentence(i.paper.abstract),
       ...paperMeta(i.paper),
       why: whyMatched(i),
       moreUrl: feedbackUrl(links, digest.subscriberId, i.paper.id, "more"),
