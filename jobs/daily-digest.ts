@@ -1,10 +1,13 @@
 // The scheduler tick: only finds due work. Plans the digests whose hour has come, queues them, and re-queues any
-// that a crashed worker left behind. Safe with several app instances (unique digest per subscriber and day).
+// that a crashed worker left behind; then tells readers whose topics matched nothing for 14 days (one notice per dry
+// spell). Safe with several app instances (unique digest per subscriber and day; the notice is claimed first).
 import type PgBoss from "pg-boss";
 import cron from "node-cron";
 import type { Db } from "../src/db/client.ts";
+import { sendNoMatchNotices } from "../src/digest/dry-spell.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
 import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import type { SendDeps } from "../src/digest/send.ts";
 import type { Logger } from "../src/log.ts";
 
 export interface TickDeps {
@@ -14,6 +17,8 @@ export interface TickDeps {
   leaseSeconds: number;
   /** TRENDING_WINDOW_DAYS. */
   windowDays?: number;
+  /** What the no-match notices are sent with (the send pipeline's mailer, templates and links); none: no notices. */
+  notices?: SendDeps;
   now?: () => Date;
 }
 
@@ -24,7 +29,9 @@ export async function runDigestTick(deps: TickDeps) {
   if (plan.planned.length || plan.skipped || requeued) {
     deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
   }
-  return { planned: plan.planned.length, skipped: plan.skipped, requeued };
+  const notices = deps.notices ? await sendNoMatchNotices(deps.notices, now) : 0;
+  if (notices) deps.log.info(`no-match notices: ${notices} sent (nothing matched their topics for 14 days)`);
+  return { planned: plan.planned.length, skipped: plan.skipped, requeued, notices };
 }
 
 export function scheduleDigests(cronExpression: string, deps: TickDeps) {

@@ -43,8 +43,9 @@ async function main() {
   // The saved pages first, as before; live sources in the background, so a slow or unreachable API delays nothing.
   if (config.sources.enabled.includes("folder")) await runSourceJob(sourceDeps, "folder");
   for (const name of live) void runSourceJob(sourceDeps, name);
-  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays };
+  const send = sendDeps(config, { db, mailer, emails, log, appSecret });
+  const digests = await startDigestRuntime(config, database.url, send, { worker: true });
+  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, notices: send };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];

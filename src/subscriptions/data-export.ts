@@ -22,6 +22,8 @@ export interface DataExportParts {
     confirmedAt: Date | null;
     confirmedIp: string | null;
     unsubscribedAt: Date | null;
+    /** The last "nothing new on your topics for 14 days" email. */
+    noMatchNoticeAt: Date | null;
   };
   /** Emails sent because of subscribe requests: confirmation links and manage links. */
   optInEmails: { kind: string; createdAt: Date; usedAt: Date | null }[];
@@ -59,6 +61,7 @@ export function buildDataExport(parts: DataExportParts) {
         linkUsedAt: e.kind === "confirm" ? (e.usedAt?.toISOString() ?? null) : undefined,
       })),
     },
+    lastNoMatchNoticeSentAt: s.noMatchNoticeAt?.toISOString() ?? null,
     digestsSent: parts.digests.map((d) => ({
       date: isoDay(d.localDate),
       sentAt: d.sentAt?.toISOString() ?? null,

@@ -128,6 +128,8 @@ describe("every email template", () => {
     papers: [],
     groups: [],
     topicList: "t",
+    interests: "i",
+    days: 14,
     confirmUrl: "https://d.test/confirm/c",
     expiresHours: 48,
     cadenceName: "daily",
