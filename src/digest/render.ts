@@ -2,6 +2,7 @@
 // here each recipient costs one Handlebars fill, which escapes everything a paper or a reader typed.
 import { arxivAbsUrl, arxivPdfUrl } from "../corpus/arxiv.ts";
 import { shortAuthors } from "../corpus/text.ts";
+import { formatDay, formatShortDay } from "../dates.ts";
 import type { EmailTemplates, RenderedEmail } from "../mail/templates.ts";
 import { TOPICS } from "../topics/catalog.ts";
 import { describeReasons } from "../topics/reasons.ts";
@@ -67,10 +68,7 @@ const SUBJECT_NAMES: Record<string, string> = {
   surveys: "Surveys",
 };
 
-// Formatting is the costly part of a fill, and it repeats: build the date formats once (layout.ts cuts each
-// abstract's sentence once).
-const LONG_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-const SHORT_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+// Dates in the site's one style (src/dates.ts, formats built once); layout.ts cuts each abstract's sentence once.
 
 /** What the reader follows, or (previews, older callers) what the digest's papers matched. */
 export function interestsOf(content: Pick<DigestContent, "interests" | "papers">): Interests {
@@ -86,7 +84,7 @@ export function renderDigest(templates: EmailTemplates, content: DigestContent, 
     subject,
     preview: content.papers.map((p) => p.displayTitle).join(" · ").slice(0, 140),
     heading: digestHeading(content.papers.length, interests),
-    dateLong: LONG_DATE.format(content.localDate),
+    dateLong: formatDay(content.localDate),
     groups: groupPapers(content.papers, interests).map((group) => ({
       name: group.name,
       papers: group.papers.map((paper) => ({
@@ -105,7 +103,7 @@ export function renderDigest(templates: EmailTemplates, content: DigestContent, 
     manageUrl: links.manageUrl,
     unsubscribeUrl: links.unsubscribeUrl,
     archiveUrl: links.archiveUrl,
-    footerReason: `You get this email because ${content.email} subscribed to Trending Papers Digest${content.confirmedAt ? ` and confirmed on ${content.confirmedAt.toISOString().slice(0, 10)}` : ""}.`,
+    footerReason: `You get this email because ${content.email} subscribed to Trending Papers Digest${content.confirmedAt ? ` and confirmed on ${formatDay(content.confirmedAt)}` : ""}.`,
     postalAddress: links.postalAddress,
   };
   return { subject, ...templates.render("digest", data) };
@@ -120,7 +118,7 @@ export function digestSubject(content: { localDate: Date; papers: Pick<DigestCon
   }
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([name]) => name);
   const n = content.papers.length;
-  const day = SHORT_DATE.format(content.localDate).replace(",", "");
+  const day = formatShortDay(content.localDate);
   return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
 }
 
