@@ -26,12 +26,12 @@ export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
-  if (plan.planned.length || plan.skipped || requeued) {
-    deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
+  if (plan.planned || plan.skipped || requeued) {
+    deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
   }
   const notices = deps.notices ? await sendNoMatchNotices(deps.notices, now) : 0;
   if (notices) deps.log.info(`no-match notices: ${notices} sent (nothing matched their topics for 14 days)`);
-  return { planned: plan.planned.length, skipped: plan.skipped, requeued, notices };
+  return { planned: plan.planned, skipped: plan.skipped, requeued, notices };
 }
 
 export function scheduleDigests(cronExpression: string, deps: TickDeps) {

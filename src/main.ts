@@ -1,5 +1,6 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
+import { scheduleOptInOutbox } from "../jobs/optin-outbox.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
 import { ConfigError, configWarnings, loadConfig } from "./config.ts";
@@ -9,7 +10,7 @@ import { openMailer } from "./mail/setup.ts";
 import { loadEmailTemplates } from "./mail/templates.ts";
 import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
-import { buildApp } from "./service.ts";
+import { buildApp, subscriptionDeps } from "./service.ts";
 import { reservePort, StartupError } from "./web/server.ts";
 import { syncTopics } from "./topics/topics.ts";
 
@@ -48,9 +49,10 @@ async function main() {
   const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, notices: send };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
-  const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];
+  const parts = { config, db, log, mailer, emails, appSecret, catcher };
+  const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps), scheduleOptInOutbox(subscriptionDeps(parts))];
 
-  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });
+  const app = buildApp(parts);
   serve(app);
   log.info(`listening on ${config.publicBaseUrl} (bound to ${config.host}:${config.port})`);
 

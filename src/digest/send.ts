@@ -9,7 +9,8 @@ import { listHeaders, type Mailer } from "../mail/transport.ts";
 import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
-import { DIGEST_PAPER_FIELDS, renderDigest } from "./render.ts";
+import { loadDigestPapers } from "./queries.ts";
+import { renderDigest } from "./render.ts";
 
 export interface SendDeps {
   db: Db;
@@ -65,11 +66,9 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
 
   const digests = await db.digest.findMany({
     where: { id: { in: claimed.map((d) => d.id) } },
-    include: {
-      subscriber: { select: { id: true, email: true, status: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } },
-      items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } },
-    },
+    include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } } },
   });
+  const papersOf = await loadDigestPapers(db, digests.map((d) => d.id));
   const suppressed = new Set(
     (await db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } })).map((s) => s.email),
   );
@@ -93,7 +92,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
         interests: { topics: digest.subscriber.topics.map((t) => t.topic.slug), keywords: digest.subscriber.keywords },
-        papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })),
+        papers: papersOf.get(digest.id) ?? [],
       },
       {
         baseUrl: deps.publicBaseUrl,

@@ -35,10 +35,10 @@ export function readerDataRouter(deps: { db: Db; links: LinkSettings; now?: () =
         digests: digests.map((d) => ({
           dateText: formatDay(d.localDate),
           subject: d.subject ?? subjectOf(d),
-          count: d.items.length,
+          count: d.papers.length,
           url: digestPageUrl({ publicBaseUrl: links.publicBaseUrl, appSecret: links.appSecret }, d.id),
-          titles: d.items.slice(0, 3).map((i) => i.paper.displayTitle),
-          more: Math.max(0, d.items.length - 3),
+          titles: d.papers.slice(0, 3).map((p) => p.displayTitle),
+          more: Math.max(0, d.papers.length - 3),
         })),
       }),
     );
@@ -60,7 +60,7 @@ export function readerDataRouter(deps: { db: Db; links: LinkSettings; now?: () =
       subtitle: "The papers of your emails, newest first.",
       emptyUpdated: subscriber.createdAt,
       entries: digests.flatMap((d) =>
-        d.items.map((i) => paperEntry(links.publicBaseUrl, i.paper, d.sentAt ?? d.localDate, [], [`Why you got this: ${whyMatched(i)}`, `In your email of ${formatDay(d.localDate)}`])),
+        d.papers.map((p) => paperEntry(links.publicBaseUrl, { ...p, arxivId: p.arxivId ?? null, authors: p.authors ?? [] }, d.sentAt ?? d.localDate, [], [`Why you got this: ${whyMatched(p)}`, `In your email of ${formatDay(d.localDate)}`])),
       ),
     });
     res.type("application/atom+xml; charset=utf-8").send(xml);
@@ -78,7 +78,7 @@ export function readerDataRouter(deps: { db: Db; links: LinkSettings; now?: () =
         localDate: d.localDate,
         sentAt: d.sentAt,
         subject: d.subject,
-        papers: d.items.map((i) => ({ position: i.position, id: i.paper.id, title: i.paper.displayTitle, arxivId: i.paper.arxivId, why: whyMatched(i) })),
+        papers: d.papers.map((p, i) => ({ position: i + 1, id: p.id, title: p.displayTitle, arxivId: p.arxivId, why: whyMatched(p) })),
       })),
       feedback,
     });
@@ -98,5 +98,5 @@ export async function deletionSummary(db: Db, subscriberId: string) {
 }
 
 function subjectOf(d: SentDigest): string {
-  return digestSubject({ localDate: d.localDate, papers: d.items });
+  return digestSubject({ localDate: d.localDate, papers: d.papers });
 }

@@ -66,9 +66,9 @@ export function subscriptionPagesRouter(
     let noMatch: NoMatch;
     try {
       const input = parseInput(subscriptionInput, raw);
-      deliver = await subscribe(deps, input, req.ip);
-      // What the reader typed, not who they are: the same for every address, so nothing to enumerate.
-      noMatch = await findNoMatch(preview, input.topics, input.keywords);
+      // The warnings are about what the reader typed, not who they are: the same for every address, nothing to
+      // enumerate; worked out alongside the subscription.
+      [deliver, noMatch] = await Promise.all([subscribe(deps, input, req.ip), findNoMatch(preview, input.topics, input.keywords)]);
     } catch (err) {
       if (database.report(err)) {
         // Nothing is lost silently: the reader gets their form back, filled in, with what happened.
@@ -115,10 +115,13 @@ export function subscriptionPagesRouter(
   return router;
 }
 
-/** Emails go out after the answer, so its timing says nothing about the address. Failures are logged. */
+/**
+ * Emails go out after the answer, so its timing says nothing about the address. A failure is logged; the email's
+ * outbox row stays unsent and the outbox sweeper sends it later.
+ */
 export function sendAfterResponse(deps: Pick<SubscriptionDeps, "log">, deliver: () => Promise<void>) {
   setImmediate(() => {
-    deliver().catch((err) => deps.log.error({ err }, "sending a subscription email failed"));
+    deliver().catch((err) => deps.log.warn({ err }, "sending a subscription email failed; the opt-in outbox retries it within 10 minutes"));
   });
 }
 

@@ -7,6 +7,7 @@ import { loadConfig } from "../../src/config.ts";
 import { ingestPath } from "../../src/corpus/ingest.ts";
 import type { Db } from "../../src/db/client.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
+import type { Prisma } from "../../src/generated/prisma/client.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
 import { createLogger } from "../../src/log.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
@@ -114,13 +115,49 @@ export async function planAndSendDigests(
 ) {
   const { db } = service.database;
   const { sendDigests } = await import("../../src/digest/send.ts");
-  const plan = await planAllDigests(db, { now, date });
+  const planned: string[] = [];
+  await planAllDigests(db, { now, date, onBatch: (ids) => void planned.push(...ids) });
   const config = loadConfig({ NODE_ENV: "test", APP_SECRET: TEST_SECRET, PUBLIC_BASE_URL: service.baseUrl, SMTP_URL: service.sink.url, LOG_LEVEL: "silent" });
   const mailer = createMailer(config, service.sink.url);
   try {
     const deps = sendDeps(config, { db, mailer, emails: await loadEmailTemplates(), log: createLogger("silent"), appSecret: TEST_SECRET, now: () => now });
-    return await sendDigests(deps, plan.planned);
+    return await sendDigests(deps, planned);
   } finally {
     mailer.close();
   }
+}
+
+/**
+ * Digest items as a test reads them: each with its paper, its digest's date and reader, and why it is there (the
+ * evidence row), in date and position order. `digest` filters the digests (reader, date).
+ */
+export async function itemsOf(db: Db, digest: Prisma.DigestWhereInput) {
+  const digests = await db.digest.findMany({ where: digest, select: { id: true, localDate: true, subscriber: { select: { id: true, email: true } } } });
+  const digestById = new Map(digests.map((d) => [d.id, d]));
+  const items = await db.digestItem.findMany({ where: { digestId: { in: digests.map((d) => d.id) } } });
+  const [papers, evidence] = await Promise.all([
+    db.paper.findMany({ where: { id: { in: items.map((i) => i.paperId) } } }),
+    db.digestEvidence.findMany({ where: { id: { in: items.map((i) => i.evidenceId) } } }),
+  ]);
+  const paperById = new Map(papers.map((p) => [p.id, p]));
+  const evidenceById = new Map(evidence.map((e) => [e.id, e]));
+  return items
+    .map((i) => {
+      const why = evidenceById.get(i.evidenceId)!;
+      return { ...i, digest: digestById.get(i.digestId)!, paper: paperById.get(i.paperId)!, matchedTopics: why.topics, matchedKeywords: why.keywords, reasons: why.reasons };
+    })
+    .sort((a, b) => a.digest.localDate.getTime() - b.digest.localDate.getTime() || a.digestId.localeCompare(b.digestId) || a.position - b.position);
+}
+
+/** An evidence row for a hand-made digest item: the paper matched these topics. */
+export async function evidenceFor(db: Db, paperId: number, topics: string[]): Promise<number> {
+  const row = await db.digestEvidence.create({ data: { paperId, fingerprint: `test:${paperId}:${topics.join(",")}:${Math.random()}`, topics, keywords: [], reasons: [] } });
+  return row.id;
+}
+
+/** A sent digest of one paper, made by hand (for pages that show a digest). */
+export async function addSentDigest(db: Db, subscriberId: string, paperId: number, topics: string[]) {
+  const digest = await db.digest.create({ data: { subscriberId, localDate: new Date("2026-01-02"), status: "sent" } });
+  await db.digestItem.create({ data: { digestId: digest.id, subscriberId, paperId, position: 1, score: 1, evidenceId: await evidenceFor(db, paperId, topics) } });
+  return digest;
 }
