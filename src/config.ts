@@ -1,11 +1,20 @@
 // The one place that reads the environment. Everything else receives the parsed Config.
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import dotenv from "dotenv";
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The folder of package.json: found the same from src/ (tsx) and from dist/src/ (the compiled build). */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 const flag = z
   .enum(["0", "1", "true", "false", "yes", "no", ""])

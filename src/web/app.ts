@@ -1,9 +1,8 @@
 // The Express application: middleware, one router per feature, and the one error handler.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import express, { type Express, type Router } from "express";
 import helmet from "helmet";
-import type { Config } from "../config.ts";
+import { type Config, PROJECT_ROOT } from "../config.ts";
 import { type DatabaseWatch, watchDatabase } from "../db/availability.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log.ts";
@@ -22,7 +21,8 @@ export interface AppDeps {
   routers?: (views: Views, database: DatabaseWatch) => Router[];
 }
 
-const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "static");
+// From the project root, so the compiled build (dist/src/web/) serves the same files.
+const STATIC_DIR = path.join(PROJECT_ROOT, "src", "web", "static");
 
 export function createApp(deps: AppDeps): Express {
   const { config, db, log } = deps;
