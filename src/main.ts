@@ -1,5 +1,5 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
-import type { Server } from "node:http";
+import http from "node:http";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
@@ -12,6 +12,7 @@ import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
 import { buildApp } from "./service.ts";
 import { syncTopics } from "./topics/topics.ts";
+import { createReadiness, startupResponder } from "./web/health.ts";
 
 async function main() {
   let config;
@@ -26,9 +27,19 @@ async function main() {
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
   for (const warning of configWarnings(config)) log.warn(warning);
+  // The port opens first: /healthz answers while the database starts and migrations run, /readyz says 503 until
+  // the app below takes over the server.
+  const readiness = createReadiness("starting");
+  const server = http.createServer(startupResponder(readiness));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  log.info(`port ${config.port} open: /healthz answers now, /readyz once started`);
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { onMigrate: () => readiness.set("migrating") });
+  readiness.set("starting");
   const { db } = database;
   await syncTopics(db);
   const { mailer, catcher } = await openMailer(config, log);
@@ -47,16 +58,17 @@ async function main() {
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];
 
-  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-  });
+  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher, readiness });
+  server.removeAllListeners("request");
+  server.on("request", app);
+  readiness.set("ready");
   log.info(`listening on ${config.publicBaseUrl} (bound to ${config.host}:${config.port})`);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    readiness.set("stopping");
     log.info(`${signal}: stopping`);
     for (const task of tasks) await task.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -14,6 +14,7 @@ import { createCsrf } from "./web/csrf.ts";
 import { devMailRouter } from "./web/dev-mail.ts";
 import { digestPagesRouter } from "./web/digests.ts";
 import { feedbackRouter } from "./web/feedback.ts";
+import type { Readiness } from "./web/health.ts";
 import { previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
 
@@ -26,6 +27,8 @@ export interface ServiceParts {
   appSecret: string;
   catcher?: MailCatcher;
   now?: () => Date;
+  /** The phase /readyz reports (main.ts passes it). */
+  readiness?: Readiness;
 }
 
 export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
@@ -52,6 +55,7 @@ export function buildApp(parts: ServiceParts): Express {
     config,
     db: parts.db,
     log: parts.log,
+    readiness: parts.readiness,
     routers: (views, database) => [
       apiRouter(deps, subscribeLimit, previewKeywords, previewRateLimit(config)),
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords, database),

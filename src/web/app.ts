@@ -7,7 +7,7 @@ import { type DatabaseWatch, watchDatabase } from "../db/availability.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { errorHandler, notFound } from "./errors.ts";
-import { healthRouter } from "./health.ts";
+import { healthRouter, type Readiness } from "./health.ts";
 import { papersRouter } from "./papers.ts";
 import { requestLogging } from "./request-log.ts";
 import { loadViews, type Views } from "./views.ts";
@@ -17,6 +17,8 @@ export interface AppDeps {
   db: Db;
   log: Logger;
   views?: Views;
+  /** The process's phase for /readyz (main.ts sets it; ready when absent). */
+  readiness?: Readiness;
   /** Feature routers mounted after the built-in ones (subscriptions, digests, dev mail). */
   routers?: (views: Views, database: DatabaseWatch) => Router[];
 }
@@ -39,7 +41,7 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use("/static", express.static(STATIC_DIR, { maxAge: config.production ? "1d" : 0 }));
-  app.use(healthRouter(db, database));
+  app.use(healthRouter(db, database, deps.readiness));
   app.use(papersRouter(db, views));
   for (const router of deps.routers?.(views, database) ?? []) app.use(router);
   app.use(notFound());
