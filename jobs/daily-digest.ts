@@ -6,6 +6,7 @@ import type { Db } from "../src/db/client.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
 import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
 import type { Logger } from "../src/log.ts";
+import type { DigestMetrics } from "../src/metrics/metrics.ts";
 
 export interface TickDeps {
   db: Db;
@@ -15,11 +16,13 @@ export interface TickDeps {
   /** TRENDING_WINDOW_DAYS. */
   windowDays?: number;
   now?: () => Date;
+  metrics?: Pick<DigestMetrics, "digestsPlanned">;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  deps.metrics?.digestsPlanned(plan.planned.length, plan.skipped);
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
   if (plan.planned.length || plan.skipped || requeued) {
     deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);

@@ -8,6 +8,9 @@ import { openDatabase } from "./db/database.ts";
 import { createLogger } from "./log.ts";
 import { openMailer } from "./mail/setup.ts";
 import { loadEmailTemplates } from "./mail/templates.ts";
+import { serveMetrics } from "./metrics/endpoint.ts";
+import { measureMailer } from "./metrics/mailer.ts";
+import { createMetrics } from "./metrics/metrics.ts";
 import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
 import { buildApp } from "./service.ts";
@@ -41,8 +44,11 @@ async function main() {
   const database = await openDatabase(config, log, { onMigrate: () => readiness.set("migrating") });
   readiness.set("starting");
   const { db } = database;
+  const metrics = createMetrics({ db });
   await syncTopics(db);
-  const { mailer, catcher } = await openMailer(config, log);
+  const opened = await openMailer(config, log);
+  const { catcher } = opened;
+  const mailer = measureMailer(opened.mailer, metrics);
 
   const sourceDeps = { db, databaseUrl: database.url, log, sources: createSources(config, db, log) };
   const live = config.sources.enabled.filter((s) => s !== "folder");
@@ -52,15 +58,16 @@ async function main() {
   // The saved pages first, as before; live sources in the background, so a slow or unreachable API delays nothing.
   if (config.sources.enabled.includes("folder")) await runSourceJob(sourceDeps, "folder");
   for (const name of live) void runSourceJob(sourceDeps, name);
-  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays };
+  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true, onOutcome: metrics.digestOutcome });
+  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, metrics };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];
 
-  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher, readiness });
+  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher, metrics, readiness });
   server.removeAllListeners("request");
   server.on("request", app);
+  const metricsServer = config.metrics.port === undefined ? undefined : await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, token: config.metrics.token, log });
   readiness.set("ready");
   log.info(`listening on ${config.publicBaseUrl} (bound to ${config.host}:${config.port})`);
 
@@ -72,6 +79,7 @@ async function main() {
     log.info(`${signal}: stopping`);
     for (const task of tasks) await task.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await metricsServer?.close();
     await digests.stop(); // finishes in-flight sends, releases nothing half-done
     mailer.close();
     await catcher?.stop();

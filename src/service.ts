@@ -6,6 +6,7 @@ import type { Logger } from "./log.ts";
 import type { MailCatcher } from "./mail/catcher.ts";
 import type { EmailTemplates } from "./mail/templates.ts";
 import type { Mailer } from "./mail/transport.ts";
+import type { Metrics } from "./metrics/metrics.ts";
 import type { SubscriptionDeps } from "./subscriptions/deps.ts";
 import { keywordPreviewer } from "./topics/preview.ts";
 import { apiRouter } from "./web/api.ts";
@@ -27,7 +28,8 @@ export interface ServiceParts {
   appSecret: string;
   catcher?: MailCatcher;
   now?: () => Date;
-  /** The phase /readyz reports (main.ts passes it). */
+  /** Operations: Prometheus metrics and the phase /readyz reports (main.ts passes both). */
+  metrics?: Metrics;
   readiness?: Readiness;
 }
 
@@ -55,6 +57,7 @@ export function buildApp(parts: ServiceParts): Express {
     config,
     db: parts.db,
     log: parts.log,
+    metrics: parts.metrics,
     readiness: parts.readiness,
     routers: (views, database) => [
       apiRouter(deps, subscribeLimit, previewKeywords, previewRateLimit(config)),

@@ -6,6 +6,9 @@ import { type Config, PROJECT_ROOT } from "../config.ts";
 import { type DatabaseWatch, watchDatabase } from "../db/availability.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log.ts";
+import { metricsHandler } from "../metrics/endpoint.ts";
+import { measureRequests } from "../metrics/http.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { errorHandler, notFound } from "./errors.ts";
 import { healthRouter, type Readiness } from "./health.ts";
 import { papersRouter } from "./papers.ts";
@@ -17,6 +20,8 @@ export interface AppDeps {
   db: Db;
   log: Logger;
   views?: Views;
+  /** Request durations, and GET /metrics when METRICS_TOKEN is set. */
+  metrics?: Metrics;
   /** The process's phase for /readyz (main.ts sets it; ready when absent). */
   readiness?: Readiness;
   /** Feature routers mounted after the built-in ones (subscriptions, digests, dev mail). */
@@ -34,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.set("trust proxy", parseTrustProxy(config.trustProxy));
   app.disable("x-powered-by");
   app.use(requestLogging(log));
+  if (deps.metrics) app.use(measureRequests(deps.metrics));
   app.use(
     helmet({
       contentSecurityPolicy: { directives: { "form-action": ["'self'"], "upgrade-insecure-requests": config.production ? [] : null } },
@@ -42,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
   );
   app.use("/static", express.static(STATIC_DIR, { maxAge: config.production ? "1d" : 0 }));
   app.use(healthRouter(db, database, deps.readiness));
+  if (deps.metrics && config.metrics.token) app.get("/metrics", metricsHandler(deps.metrics, { token: config.metrics.token, log }));
   app.use(papersRouter(db, views));
   for (const router of deps.routers?.(views, database) ?? []) app.use(router);
   app.use(notFound());
