@@ -91,13 +91,15 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString.pipe(z.string().min(32, "at least 32 characters").regex(/^\S+$/, "no spaces").optional()),
   METRICS_PORT: optionalString.pipe(z.string().regex(/^\d+$/, "a port number").transform(Number).pipe(z.number().int().min(1).max(65535)).optional()),
   METRICS_HOST: z.string().default("127.0.0.1"),
+  ADMIN_USER: z.string().regex(/^[^:\s]{1,64}$/, "1-64 characters, no colon or spaces").default("admin"),
+  ADMIN_PASSWORD: optionalString.pipe(z.string().min(16, "at least 16 characters").optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
 
 export class ConfigError extends Error {}
 
-const SECRET_VARIABLES = new Set(["APP_SECRET", "SMTP_URL", "DKIM_PRIVATE_KEY", "METRICS_TOKEN"]);
+const SECRET_VARIABLES = new Set(["APP_SECRET", "SMTP_URL", "DKIM_PRIVATE_KEY", "METRICS_TOKEN", "ADMIN_PASSWORD"]);
 
 export function loadConfig(env: Record<string, string | undefined> = readEnvironment()) {
   const parsed = envSchema.safeParse(env);
@@ -171,6 +173,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
     sources,
     /** Prometheus: /metrics on the app's port with the token; a separate port (loopback by default) for any process. */
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    /** The operator dashboard (/admin), behind basic auth; off unless a password is set. */
+    admin: e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     /** JSON lines for a log pipeline; readable lines by default in development. */
     logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",

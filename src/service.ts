@@ -9,6 +9,7 @@ import type { Mailer } from "./mail/transport.ts";
 import type { Metrics } from "./metrics/metrics.ts";
 import type { SubscriptionDeps } from "./subscriptions/deps.ts";
 import { keywordPreviewer } from "./topics/preview.ts";
+import { adminRouter } from "./web/admin.ts";
 import { apiRouter } from "./web/api.ts";
 import { createApp } from "./web/app.ts";
 import { createCsrf } from "./web/csrf.ts";
@@ -65,6 +66,7 @@ export function buildApp(parts: ServiceParts): Express {
       digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
       feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
+      ...(config.admin ? [adminRouter({ db: parts.db, log: parts.log, credentials: config.admin, csrf, now: parts.now, limitsDisabled: config.limits.disabled }, views)] : []),
     ],
   });
 }

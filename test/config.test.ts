@@ -60,7 +60,7 @@ describe("configuration", () => {
   });
 
   it("never echoes a secret's value when it is rejected", () => {
-    for (const [name, value] of [["APP_SECRET", "short-secret"], ["METRICS_TOKEN", "short-token"], ["SMTP_URL", "http://user:pw@mail"]] as const) {
+    for (const [name, value] of [["APP_SECRET", "short-secret"], ["METRICS_TOKEN", "short-token"], ["ADMIN_PASSWORD", "short-pw"], ["SMTP_URL", "http://user:pw@mail"]] as const) {
       expect(() => loadConfig({ [name]: value }), name).toThrow(new RegExp(`^Invalid configuration: ${name}=\\(value hidden\\)`));
       try {
         loadConfig({ [name]: value });

@@ -13,10 +13,13 @@ export function measureRequests(metrics: Pick<Metrics, "httpDuration">): Request
   };
 }
 
-/** The matched route's pattern; static files and requests no route matched (404s) get one label each. */
+/**
+ * The matched route's pattern; a request answered by middleware mounted at a path (a static file, /admin's login
+ * check) gets that path with /*, and one no route matched (a 404) "unmatched".
+ */
 export function routePattern(req: Request): string {
   const route = req.route as { path?: unknown } | undefined;
   if (route?.path !== undefined) return `${req.baseUrl}${String(route.path)}`;
-  if (req.originalUrl.startsWith("/static/")) return "/static/*";
+  if (req.baseUrl) return `${req.baseUrl}/*`;
   return "unmatched";
 }

@@ -15,6 +15,8 @@ export function redactPath(url: string): string {
   return query === undefined ? safePath : `${safePath}?[query]`;
 }
 
+const requestPath = (req: { url?: string; originalUrl?: string }) => req.originalUrl ?? req.url ?? "";
+
 const QUIET = /^\/(healthz|readyz|metrics|static\/|favicon)/;
 
 export function requestLogging(log: Logger): RequestHandler[] {
@@ -34,8 +36,9 @@ export function requestLogging(log: Logger): RequestHandler[] {
     autoLogging: { ignore: (req) => QUIET.test(req.url ?? "") },
     // 503 is an outage the database watch reports once; each turned-away request is a plain warning.
     customLogLevel: (_req, res, err) => (err || (res.statusCode >= 500 && res.statusCode !== 503) ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-    customSuccessMessage: (req, res) => `${req.method} ${redactPath(req.url ?? "")} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${redactPath(req.url ?? "")} ${res.statusCode}`,
+    // originalUrl: middleware mounted at a path (/admin, /static) rewrites req.url to the rest of it.
+    customSuccessMessage: (req, res) => `${req.method} ${redactPath(requestPath(req))} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${redactPath(requestPath(req))} ${res.statusCode}`,
     // For any 5xx pino-http invents an Error ("failed with status code 503") whose stack says nothing: a stack per
     // request during an outage. The error handler logs the real error of a 500 once.
     customErrorObject: (req, _res, err, object) => ({ ...object, req, reqId: req.id, ...(/^failed with status code \d+$/.test(err.message) ? { err: undefined } : {}) }),

@@ -5,6 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runDigestTick } from "../../jobs/daily-digest.ts";
 import { loadConfig, PROJECT_ROOT } from "../../src/config.ts";
+import { dayRange, readEmailsPerDay, readLastDigestRun } from "../../src/admin/queries.ts";
 import { createDb } from "../../src/db/client.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { enqueueDigests, startQueue } from "../../src/digest/queue.ts";
@@ -185,6 +186,9 @@ describe("digest counters", () => {
         recentSkipped: s.value("tpd_digests_recent", { status: "skipped" }),
       }).toEqual({ sent: 3, inactive: 1, bounced: 1, failed: 1, retries: 2, temporary: 3, recipientRejected: 1, connection: 0, timedSends: 3, queued: 0, oldest: 0, recentSent: 3, recentFailed: 2, recentSkipped: 2 });
       expect(s.value("tpd_email_send_duration_seconds_sum", { kind: "digest" })).toBeGreaterThan(0);
+      // The dashboard tells the bounce from the give-up by what the send pipeline recorded.
+      expect(await readEmailsPerDay(db, dayRange(new Date(), 1))).toEqual({ sent: [3], failed: [1], bounced: [1] });
+      expect(await readLastDigestRun(db, new Date())).toMatchObject({ planned: 0, sending: 0, sent: 3, skipped: 2, failed: 2 });
 
       // Sending lines name the digest and the subscriber, never the address.
       const bounce = lines.find((l) => l.msg === "recipient rejected: address suppressed");
