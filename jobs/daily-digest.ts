@@ -5,6 +5,7 @@ import cron from "node-cron";
 import type { Db } from "../src/db/client.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
 import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import { planTotals, recordDigestTotals } from "../src/digest/totals.ts";
 import type { Logger } from "../src/log.ts";
 import type { DigestMetrics } from "../src/metrics/metrics.ts";
 
@@ -23,6 +24,7 @@ export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
   deps.metrics?.digestsPlanned(plan.planned.length, plan.skipped);
+  await recordDigestTotals(deps.db, deps.log, planTotals(plan));
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
   if (plan.planned.length || plan.skipped || requeued) {
     deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);

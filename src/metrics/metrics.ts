@@ -3,6 +3,7 @@
 // One registry per process, passed around like any dependency; nothing registers in prom-client's global registry.
 import client from "prom-client";
 import type { Db } from "../db/client.ts";
+import { DIGEST_EVENTS } from "../digest/totals.ts";
 import { readDatabaseSnapshot, type DatabaseSnapshot } from "./queries.ts";
 
 export const SMTP_ERROR_CLASSES = ["recipient_rejected", "rejected", "auth", "temporary", "timeout", "connection", "other"] as const;
@@ -85,6 +86,12 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     labelNames: ["state"] as const,
     registers: [stateRegistry],
   });
+  const events = new client.Counter({
+    name: "tpd_digest_events_total",
+    help: "The send pipeline's events summed over every process, CLI digest runs included, from the database (digest_totals): planned, skipped_nothing_new, sent, skipped_inactive, bounced, failed (given up), retried",
+    labelNames: ["event"] as const,
+    registers: [stateRegistry],
+  });
   const oldestPlanned = gauge(stateRegistry, "tpd_digest_oldest_planned_age_seconds", "Age of the oldest digest still planned (0 when none): sending is behind when it grows");
   const recent = new client.Gauge({
     name: "tpd_digests_recent",
@@ -112,6 +119,9 @@ export function createMetrics(opts: MetricsOptions): Metrics {
     queueDepth.set({ state: "planned" }, s.queue.planned);
     queueDepth.set({ state: "sending" }, s.queue.sending);
     oldestPlanned.set(age(s.queue.oldestPlannedAt) ?? 0);
+    // A counter read from the database: set to the stored total (never lower than before, as rows only grow).
+    events.reset();
+    for (const event of DIGEST_EVENTS) events.inc({ event }, s.digestTotals[event] ?? 0);
     recent.reset();
     for (const [status, count] of Object.entries(s.recentByStatus)) recent.set({ status }, count);
     corpusAge.reset();

@@ -17,14 +17,22 @@ export interface SourceFreshness {
 
 export interface DatabaseSnapshot {
   queue: QueueState;
+  /** digest_totals: the send pipeline's events summed over every process (src/digest/totals.ts). */
+  digestTotals: Record<string, number>;
   recentByStatus: Record<string, number>;
   newestPaperAt: Date | null;
   sources: SourceFreshness[];
 }
 
 export async function readDatabaseSnapshot(db: Db, now: Date): Promise<DatabaseSnapshot> {
-  const [queue, recentByStatus, newestPaperAt, sources] = await Promise.all([readQueueState(db), readRecentDigests(db, now), readNewestPaper(db), readSourceFreshness(db)]);
-  return { queue, recentByStatus, newestPaperAt, sources };
+  const [queue, digestTotals, recentByStatus, newestPaperAt, sources] = await Promise.all([readQueueState(db), readDigestTotals(db), readRecentDigests(db, now), readNewestPaper(db), readSourceFreshness(db)]);
+  return { queue, digestTotals, recentByStatus, newestPaperAt, sources };
+}
+
+/** A handful of rows. */
+async function readDigestTotals(db: Db): Promise<Record<string, number>> {
+  const rows = await db.$queryRaw<{ event: string; count: number }[]>`SELECT event, count::float8 AS count FROM digest_totals`;
+  return Object.fromEntries(rows.map((r) => [r.event, r.count]));
 }
 
 /** Digests waiting or being sent now: the open states are few rows, found through the (status, local_date) index. */
