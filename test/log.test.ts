@@ -54,6 +54,15 @@ describe("structured logs", () => {
     expect((lines[0]!.err as { stack: string }).stack).toContain("could not read /unsubscribe/[token]");
   });
 
+  it("cuts the password out of a connection string an error quotes", () => {
+    const { lines, log } = capture();
+    log.error({ err: new Error("cannot connect to smtps://mailer:s3cr%40t-pass@smtp.example.org:465") }, "could not reach postgresql://app:hunter2@db.internal:5432/tpd");
+    const text = JSON.stringify(lines);
+    expect(text).not.toMatch(/s3cr%40t-pass|hunter2/);
+    expect(lines[0]!.msg).toBe("could not reach postgresql://app:[redacted]@db.internal:5432/tpd");
+    expect((lines[0]!.err as { message: string }).message).toBe("cannot connect to smtps://mailer:[redacted]@smtp.example.org:465");
+  });
+
   it("cuts link tokens out of logged paths", () => {
     const token = signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "manage");
     expect(redactPath(`/manage/${token}`)).toBe("/manage/[token]");

@@ -54,5 +54,13 @@ describe("CLI output", () => {
     expect(pretty.stdout).toMatch(/folder .*: ok — 1 added/);
     expect(pretty.stdout).not.toMatch(/INFO|WARN|source folder: 1 added/);
     expect(pretty.stderr).toMatch(/INFO.*source folder: 1 added/);
+
+    // LOG_LEVEL=warn: the warning about the malformed line, and no info line.
+    fs.writeFileSync(path.join(corpusDir, "page-3.txt"), "Another title without its abstract\n");
+    const quiet = await cli({ LOG_LEVEL: "warn", LOG_FORMAT: "json" }, "sources", "fetch", "--source", "folder");
+    expect(quiet.code).toBe(0);
+    const quietLines = quiet.stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(quietLines.map((l) => l.msg)).toEqual(expect.arrayContaining([expect.stringMatching(/page-3\.txt:1: title with no abstract/)]));
+    expect(quietLines.filter((l) => l.level < 40)).toEqual([]);
   }, 60_000);
 });
