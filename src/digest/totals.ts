@@ -10,9 +10,10 @@ export const DIGEST_EVENTS = ["planned", "skipped_nothing_new", "sent", "skipped
 export type DigestEvent = (typeof DIGEST_EVENTS)[number];
 export type DigestEventCounts = Partial<Record<DigestEvent, number>>;
 
-/** Adds the counts in one statement (one row per event; concurrent adds serialise on those rows only briefly). */
+/** Adds the counts in one statement (one row per event; concurrent adds wait on those rows only for that statement). */
 export async function addDigestTotals(db: Db, counts: DigestEventCounts): Promise<void> {
-  const entries = Object.entries(counts).filter(([, n]) => n !== undefined && n > 0) as [DigestEvent, number][];
+  // Always in the same order: two processes adding at once lock the rows in one order, so they cannot deadlock.
+  const entries = DIGEST_EVENTS.map((event) => [event, counts[event] ?? 0] as const).filter(([, n]) => n > 0);
   if (entries.length === 0) return;
   // Raw SQL: an additive upsert of several rows at once, which Prisma's upsert (one row, read-then-write) cannot say.
   await db.$executeRaw`
