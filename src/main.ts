@@ -1,6 +1,7 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
 import http from "node:http";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
+import { scheduleOptInOutbox } from "../jobs/optin-outbox.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
 import { ConfigError, configWarnings, loadConfig } from "./config.ts";
@@ -13,7 +14,7 @@ import { measureMailer } from "./metrics/mailer.ts";
 import { createMetrics } from "./metrics/metrics.ts";
 import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
-import { buildApp } from "./service.ts";
+import { buildApp, subscriptionDeps } from "./service.ts";
 import { syncTopics } from "./topics/topics.ts";
 import { createReadiness, startupResponder } from "./web/health.ts";
 
@@ -62,9 +63,11 @@ async function main() {
   const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, metrics };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
-  const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps)];
+  // The measured mailer: opt-in emails (sent by requests and by the outbox sweeper) count in the send metrics too.
+  const parts = { config, db, log, mailer, emails, appSecret, catcher, metrics, readiness };
+  const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps), scheduleOptInOutbox(subscriptionDeps(parts))];
 
-  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher, metrics, readiness });
+  const app = buildApp(parts);
   server.removeAllListeners("request");
   server.on("request", app);
   const metricsServer = config.metrics.port === undefined ? undefined : await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, token: config.metrics.token, log });

@@ -116,7 +116,7 @@ describe("request logging", () => {
       });
       expect(res.status).toBe(202);
       await expect.poll(() => lines.filter((l) => l.reqId === "req-after-answer").map((l) => l.msg), { timeout: 10_000 }).toEqual(
-        expect.arrayContaining(["POST /api/subscriptions 202", "sending a subscription email failed"]),
+        expect.arrayContaining(["POST /api/subscriptions 202", "sending a subscription email failed; the opt-in outbox retries it within 10 minutes"]),
       );
     } finally {
       service.sink.failWith = undefined;

@@ -50,7 +50,20 @@ const CANONICAL_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
  * canonical list is accepted: PostgreSQL, which computes local hours, may not know an alias that Node's ICU does,
  * and the preference page lists canonical names only.
  */
+// Building an Intl.DateTimeFormat costs ~0.3 ms, the most expensive step of a subscribe request: remember answers.
+// Only spellings of real zones are kept, and at most ZONE_CACHE_SIZE of them (other capitalisations are valid too).
+const ZONE_CACHE_SIZE = 2000;
+const zoneAnswers = new Map<string, string>();
+
 export function canonicalTimeZone(zone: string): string | undefined {
+  const known = zoneAnswers.get(zone);
+  if (known) return known;
+  const canonical = resolveTimeZone(zone);
+  if (canonical && zoneAnswers.size < ZONE_CACHE_SIZE) zoneAnswers.set(zone, canonical);
+  return canonical;
+}
+
+function resolveTimeZone(zone: string): string | undefined {
   if (zone.length > 64) return undefined;
   try {
     const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;

@@ -1,6 +1,6 @@
 // Link tokens. Manage/unsubscribe/view links are HMAC-signed ids with the day they were issued (they must keep
-// working in old emails for as long as LINK_LIFETIME_DAYS says); confirmation links are random, single-use, and
-// stored only as a hash.
+// working in old emails for as long as LINK_LIFETIME_DAYS says); confirmation links are single-use, derived from a
+// random salt with APP_SECRET, and stored only as a hash.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
 export type LinkPurpose = "manage" | "unsubscribe" | "digest";
@@ -79,9 +79,23 @@ function mac(secret: string, purpose: LinkPurpose, id: string, issued: string): 
   return createHmac("sha256", secret).update(`${purpose}:${id}:${issued}`).digest("base64url");
 }
 
-export function newConfirmationToken(): { token: string; hash: string } {
-  const token = randomBytes(32).toString("base64url");
-  return { token, hash: hashConfirmationToken(token) };
+/**
+ * A confirmation link's token: the HMAC of a random salt. The row keeps the salt and the token's hash, so the outbox
+ * can write the same link again after a crash, while the database alone (without APP_SECRET) yields no working link.
+ */
+export function newConfirmationToken(secret: string): { token: string; hash: string; salt: string } {
+  const salt = randomBytes(16).toString("base64url");
+  const token = confirmationTokenFor(secret, salt);
+  return { token, hash: hashConfirmationToken(token), salt };
+}
+
+export function confirmationTokenFor(secret: string, salt: string): string {
+  return createHmac("sha256", secret).update(`confirm:${salt}`).digest("base64url");
+}
+
+/** A row that only counts toward the daily cap and is never a link (the manage-link email's row). */
+export function unusableTokenHash(): string {
+  return hashConfirmationToken(randomBytes(32).toString("base64url"));
 }
 
 export function hashConfirmationToken(token: string): string {

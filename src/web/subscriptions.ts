@@ -191,10 +191,13 @@ export function subscriptionPagesRouter(
   return router;
 }
 
-/** Emails go out after the answer, so its timing says nothing about the address. Failures are logged. */
+/**
+ * Emails go out after the answer, so its timing says nothing about the address. A failure is logged; the email's
+ * outbox row stays unsent and the outbox sweeper sends it later.
+ */
 export function sendAfterResponse(deps: Pick<SubscriptionDeps, "log">, deliver: () => Promise<void>) {
   setImmediate(() => {
-    deliver().catch((err) => deps.log.error({ err }, "sending a subscription email failed"));
+    deliver().catch((err) => deps.log.warn({ err }, "sending a subscription email failed; the opt-in outbox retries it within 10 minutes"));
   });
 }
 
