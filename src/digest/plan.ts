@@ -13,6 +13,7 @@ import {
   knownTimeZones,
   listActiveKeywords,
   loadLikedPapers,
+  loadPaperVectors,
   loadProfiles,
   loadReaders,
   loadSentPapers,
@@ -125,15 +126,31 @@ async function storeRunEvidence(db: Db, run: PlanningRun, picks: Map<string, Pic
 export async function nameLikedPapers(db: Db, run: PlanningRun, picks: Map<string, Pick[]>) {
   const readers = [...picks].filter(([, list]) => list.some((p) => p.evidence.reasons[0] === "liked")).map(([id]) => id);
   if (readers.length === 0) return;
-  const liked = await loadLikedPapers(db, readers);
+  const likedBy = new Map<string, { paperId: number; title: string }[]>();
+  for (const l of await loadLikedPapers(db, readers)) {
+    let list = likedBy.get(l.subscriberId);
+    if (!list) likedBy.set(l.subscriberId, (list = []));
+    list.push(l);
+  }
+  const vectorOf = await likedPaperVectors(db, run, [...likedBy.values()].flat().map((l) => l.paperId));
   for (const id of readers) {
-    const papers = liked.filter((l) => l.subscriberId === id).map((l) => ({ title: l.title, vector: new Map(l.terms.map((t, i) => [t, l.weights[i]!])) }));
+    const papers = (likedBy.get(id) ?? []).map((l) => ({ title: l.title, vector: vectorOf(l.paperId) }));
     for (const p of picks.get(id)!) {
       if (p.evidence.reasons[0] !== "liked") continue;
       const reason = likedReason(p.paperId, papers, run.vectors);
       if (reason) p.evidence = { ...p.evidence, reasons: [reason] };
     }
   }
+}
+
+/** Liked papers' vectors: the run's for window papers, loaded once per run for older ones. */
+const olderVectors = new WeakMap<PlanningRun, Map<number, ReadonlyMap<string, number>>>();
+async function likedPaperVectors(db: Db, run: PlanningRun, paperIds: number[]) {
+  let cache = olderVectors.get(run);
+  if (!cache) olderVectors.set(run, (cache = new Map()));
+  const missing = [...new Set(paperIds)].filter((id) => !run.vectors.has(id) && !cache.has(id));
+  for (const [id, vector] of await loadPaperVectors(db, missing)) cache.set(id, vector);
+  return (paperId: number) => (run.vectors.has(paperId) ? run.vectors.vectorOf(paperId) : cache.get(paperId)!);
 }
 
 /**

@@ -111,17 +111,27 @@ export async function loadProfiles(db: Db, subscriberIds: string[]): Promise<Map
   return new Map(rows.map((p) => [p.subscriberId, p.terms.map((term, i) => ({ term, weight: p.weights[i]! }))]));
 }
 
-/** The papers these readers liked, with their vectors: to name the closest in "Because you liked". */
+/** The papers these readers liked (most recent first): to name the closest in "Because you liked". */
 export async function loadLikedPapers(db: Db, subscriberIds: string[]) {
-  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string; terms: string[]; weights: number[] }>(
-    `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title,
-            array_agg(pt.term) AS terms, array_agg(pt.weight) AS weights
-     FROM feedback f JOIN papers p ON p.id = f.paper_id JOIN paper_terms pt ON pt.paper_id = f.paper_id
-     WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0
-     GROUP BY f.subscriber_id, f.paper_id, p.display_title`,
+  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string }>(
+    `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title
+     FROM feedback f JOIN papers p ON p.id = f.paper_id
+     WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0`,
     [subscriberIds],
   );
   return rows;
+}
+
+/** Term vectors of these papers (liked papers outside the trending window, which the run has not loaded). */
+export async function loadPaperVectors(db: Db, paperIds: number[]): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>(paperIds.map((id) => [id, new Map()]));
+  if (paperIds.length === 0) return out;
+  const { rows } = await poolOf(db).query<{ paperId: number; term: string; weight: number }>(
+    `SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY($1::int[])`,
+    [paperIds],
+  );
+  for (const r of rows) out.get(r.paperId)!.set(r.term, r.weight);
+  return out;
 }
 
 /**
