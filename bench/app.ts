@@ -48,7 +48,7 @@ if (values.plan) {
   // Planning is measured alone; sending starts when it is done (in every app process, on the orchestrator's word).
   const started = performance.now();
   const plan = await planAllDigests(db, { now: new Date(`${values.date}T12:00:00Z`), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
-  process.send?.({ planned: plan.planned.length, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
+  process.send?.({ planned: plan.planned, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
 let worker: DigestWorker | undefined;
 process.on("message", (msg: { send?: boolean }) => {

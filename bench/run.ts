@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../src/config.ts";
+import { loadDigestPapers } from "../src/digest/queries.ts";
 import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
@@ -43,14 +44,15 @@ async function measureRender(sample: number) {
   const digests = await db.digest.findMany({
     where: { status: "planned" },
     take: sample,
-    include: { subscriber: true, items: { orderBy: { position: "asc" }, include: { paper: true } } },
+    include: { subscriber: true },
   });
+  const papersOf = await loadDigestPapers(db, digests.map((d) => d.id));
   const links = { publicBaseUrl: "https://digest.example.com", appSecret: SECRET };
   t0 = performance.now();
   for (const d of digests) {
     renderDigest(
       templates,
-      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: d.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })) },
+      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: papersOf.get(d.id) ?? [] },
       {
         baseUrl: links.publicBaseUrl,
         viewInBrowserUrl: digestPageUrl(links, d.id),

@@ -23,13 +23,13 @@ export interface TickDeps {
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
-  deps.metrics?.digestsPlanned(plan.planned.length, plan.skipped);
+  deps.metrics?.digestsPlanned(plan.planned, plan.skipped);
   await recordDigestTotals(deps.db, deps.log, planTotals(plan));
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
-  if (plan.planned.length || plan.skipped || requeued) {
-    deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
+  if (plan.planned || plan.skipped || requeued) {
+    deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
   }
-  return { planned: plan.planned.length, skipped: plan.skipped, requeued };
+  return { planned: plan.planned, skipped: plan.skipped, requeued };
 }
 
 export function scheduleDigests(cronExpression: string, deps: TickDeps) {

@@ -56,15 +56,14 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     const startedAt = new Date();
     const plan = await planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
     await recordDigestTotals(db, log, planTotals(plan));
-    console.log(`planned ${plan.planned.length} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
+    console.log(`planned ${plan.planned} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
     // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died).
-    const plannedNow = new Set(plan.planned);
-    const leftover = (await db.digest.findMany({ where: { status: { in: ["planned", "sending"] } }, select: { id: true } })).map((d) => d.id).filter((id) => !plannedNow.has(id));
+    const leftover = (await db.digest.findMany({ where: { status: { in: ["planned", "sending"] }, plannedAt: { lt: startedAt } }, select: { id: true } })).map((d) => d.id);
     if (leftover.length) {
       console.log(`resuming ${leftover.length} unfinished digest(s) from an earlier run`);
       await enqueueDigests(runtime.boss, leftover);
     }
-    const total = plan.planned.length + leftover.length;
+    const total = plan.planned + leftover.length;
     let interrupted = false;
     const interrupt = () => {
       interrupted = true;

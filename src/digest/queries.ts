@@ -1,23 +1,16 @@
-// Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
-// Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
-import type { Db } from "../db/client.ts";
+// Set-based SQL for planning: a few statements per batch of readers, none per reader. Raw SQL because Prisma cannot
+// express the trend formula, time-zone arithmetic or bulk INSERT ... SELECT FROM unnest; the per-batch statements go
+// straight to the pg pool (Prisma's per-statement work on arrays of 25,000 values cost more than PostgreSQL's).
+import type pg from "pg";
+import { type Db, poolOf } from "../db/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
 import { trendQuery } from "../sources/trend.ts";
-import type { Candidate } from "./candidates.ts";
+import type { Evidence } from "./evidence.ts";
+import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
 type Tx = Prisma.TransactionClient;
-
-/** Creates the digest rows that do not exist yet (unique per subscriber and local date); returns the new ones. */
-export async function insertDigests(tx: Tx, due: { subscriberId: string; localDate: string }[], now: Date) {
-  return tx.$queryRaw<{ id: string; subscriberId: string }[]>`
-    INSERT INTO digests (id, subscriber_id, local_date, status, planned_at, updated_at)
-    SELECT gen_random_uuid(), d.subscriber_id, d.local_date, 'planned', ${now}, ${now}
-    FROM unnest(${due.map((d) => d.subscriberId)}::uuid[], ${due.map((d) => d.localDate)}::date[]) AS d(subscriber_id, local_date)
-    JOIN subscribers s ON s.id = d.subscriber_id
-    WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
-    ON CONFLICT (subscriber_id, local_date) DO NOTHING
-    RETURNING id, subscriber_id AS "subscriberId"`;
-}
+/** Prisma keeps DateTime as UTC in `timestamp without time zone`: an ISO string (its Z ignored there) stores the same. */
+const utc = (date: Date) => date.toISOString();
 
 /** What a planning run ranks from: candidate papers' trends, and the topic and keyword matches and vectors of those. */
 export async function loadRankingRows(db: Db, now: Date, windowDays: number) {
@@ -37,26 +30,19 @@ export async function loadRankingRows(db: Db, now: Date, windowDays: number) {
   return { trends, topicMatches, keywordMatches, vectors };
 }
 
-/** Lists travel as one text per row, joined by U+001D (no keyword, title or reason holds a control character). */
-const JOIN = "\u001d";
-
-/** A run's ranked lists, one per preference signature: flat arrays, a statement per 20,000 rows. */
-export async function insertPlanCandidates(db: Db, runId: string, lists: { listId: number; candidates: Candidate[] }[]) {
-  const rows = lists.flatMap((l) => l.candidates.map((c, i) => ({ listId: l.listId, pos: i + 1, c })));
-  for (let i = 0; i < rows.length; i += 20_000) {
-    const chunk = rows.slice(i, i + 20_000);
-    await db.$executeRaw`
-      INSERT INTO plan_candidates (run_id, list_id, pos, paper_id, score, topics, keywords, reasons)
-      SELECT ${runId}::uuid, x.* FROM unnest(
-        ${chunk.map((r) => r.listId)}::int[], ${chunk.map((r) => r.pos)}::int[], ${chunk.map((r) => r.c.paperId)}::int[], ${chunk.map((r) => r.c.score)}::float8[],
-        ${chunk.map((r) => r.c.topics.join(JOIN))}::text[], ${chunk.map((r) => r.c.keywords.join(JOIN))}::text[], ${chunk.map((r) => r.c.reasons.join(JOIN))}::text[]
-      ) AS x`;
-  }
+/** Every keyword an active reader follows (the matcher keeps their matches current before planning). */
+export async function listActiveKeywords(db: Pick<Tx, "$queryRaw">): Promise<string[]> {
+  const rows = await db.$queryRaw<{ keyword: string }[]>`SELECT DISTINCT unnest(keywords) AS keyword FROM subscribers WHERE status = 'active' AND keywords <> '{}'`;
+  return rows.map((r) => r.keyword);
 }
 
-/** A run's lists, and any a crashed run left behind more than a day ago. */
-export async function deletePlanCandidates(db: Db, runId: string) {
-  await db.$executeRaw`DELETE FROM plan_candidates WHERE run_id = ${runId}::uuid OR created_at < now() - interval '1 day'`;
+/** Which of the active readers' time zones PostgreSQL knows (once per run; AT TIME ZONE with an unknown one would fail
+ * the whole batch: input is validated, this guards older rows and a PostgreSQL with an older zone database). */
+export async function knownTimeZones(db: Db): Promise<string[]> {
+  const { rows } = await poolOf(db).query<{ name: string }>(
+    `SELECT name FROM pg_timezone_names WHERE name IN (SELECT DISTINCT timezone FROM subscribers WHERE status = 'active')`,
+  );
+  return rows.map((r) => r.name);
 }
 
 export interface ReaderPreferences {
@@ -67,137 +53,168 @@ export interface ReaderPreferences {
   hasProfile: boolean;
 }
 
-/** What the planner needs of each reader of a batch, in one statement. */
-export function loadPreferences(db: Db, subscriberIds: string[]): Promise<ReaderPreferences[]> {
-  return db.$queryRaw<ReaderPreferences[]>`
-    SELECT s.id AS "subscriberId", coalesce(s.keywords, '{}') AS keywords, s.max_papers AS "maxPapers",
-           coalesce((SELECT array_agg(st.topic_id) FROM subscriber_topics st WHERE st.subscriber_id = s.id), '{}') AS "topicIds",
-           EXISTS (SELECT 1 FROM reader_profile_terms rp WHERE rp.subscriber_id = s.id) AS "hasProfile"
-    FROM subscribers s WHERE s.id = ANY(${subscriberIds}::uuid[])`;
+export interface DueReader extends ReaderPreferences {
+  /** The reader's date the digest is for, YYYY-MM-DD. */
+  localDate: string;
 }
 
-/** How many of these papers (the run's candidates) each reader was sent before: an index-only count. */
-export async function countSentPapers(db: Db, subscriberIds: string[], candidatePaperIds: number[]): Promise<Map<string, number>> {
-  const rows = await db.$queryRaw<{ subscriberId: string; sent: number }[]>`
-    SELECT subscriber_id AS "subscriberId", count(*)::int AS sent FROM digest_items
-    WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND paper_id = ANY(${candidatePaperIds}::int[])
-    GROUP BY subscriber_id`;
-  return new Map(rows.map((r) => [r.subscriberId, r.sent]));
+/** Which readers a planning pass covers: those whose hour has come today and who have no digest for it, or all. */
+export type ReaderSelection = { kind: "due" } | { kind: "all"; date: string | null };
+
+const PREFERENCES = `s.id::text AS "subscriberId", coalesce(s.keywords, '{}') AS keywords, s.max_papers AS "maxPapers",
+  ARRAY(SELECT st.topic_id FROM subscriber_topics st WHERE st.subscriber_id = s.id) AS "topicIds",
+  EXISTS (SELECT 1 FROM reader_profile_terms rp WHERE rp.subscriber_id = s.id) AS "hasProfile"`;
+
+/**
+ * The next `limit` readers after `afterId` (in id order) of the selection, with their preferences and local date: one
+ * statement per batch. Local date and hour come from each reader's IANA time zone, inside PostgreSQL.
+ */
+export async function loadReaders(db: Db, selection: ReaderSelection, now: Date, zones: string[], limit: number, afterId: string | null): Promise<DueReader[]> {
+  const due = selection.kind === "due";
+  const { rows } = await poolOf(db).query<DueReader>(
+    `SELECT ${PREFERENCES}, ${due ? "to_char(l.local_now::date, 'YYYY-MM-DD')" : "coalesce($5::text, to_char(l.local_now::date, 'YYYY-MM-DD'))"} AS "localDate"
+     FROM subscribers s
+     CROSS JOIN LATERAL (SELECT CASE WHEN s.timezone = ANY($2::text[]) THEN $1::timestamptz AT TIME ZONE s.timezone END AS local_now) l
+     WHERE s.status = 'active' AND l.local_now IS NOT NULL AND ($3::uuid IS NULL OR s.id > $3::uuid)
+       ${due ? "AND extract(hour FROM l.local_now) >= s.send_hour AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)" : ""}
+     ORDER BY s.id
+     LIMIT $4`,
+    due ? [utc(now), zones, afterId, limit] : [utc(now), zones, afterId, limit, selection.date],
+  );
+  return rows;
 }
 
-/** For readers ranked one by one: their profile (terms and weights as arrays: one row per reader) and the papers
- * among the run's candidates they were sent before. */
-export async function loadOneByOneReaders(db: Db, subscriberIds: string[], candidatePaperIds: number[]) {
-  const [profiles, sent] = await Promise.all([
-    db.$queryRaw<{ subscriberId: string; terms: string[]; weights: number[] }[]>`
-      SELECT subscriber_id AS "subscriberId", array_agg(term) AS terms, array_agg(weight) AS weights
-      FROM reader_profile_terms WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) GROUP BY subscriber_id`,
-    db.$queryRaw<{ subscriberId: string; paperIds: number[] }[]>`
-      SELECT subscriber_id AS "subscriberId", array_agg(paper_id) AS "paperIds" FROM digest_items
-      WHERE subscriber_id = ANY(${subscriberIds}::uuid[]) AND paper_id = ANY(${candidatePaperIds}::int[])
-      GROUP BY subscriber_id`,
+/** These readers' preferences (the preview's one reader). */
+export async function loadPreferences(db: Db, subscriberIds: string[]): Promise<ReaderPreferences[]> {
+  const { rows } = await poolOf(db).query<ReaderPreferences>(`SELECT ${PREFERENCES} FROM subscribers s WHERE s.id = ANY($1::uuid[])`, [subscriberIds]);
+  return rows;
+}
+
+/** The papers among the window's that each reader was sent before: an index range per reader. */
+export async function loadSentPapers(db: Db, subscriberIds: string[], windowPaperIds: number[]): Promise<Map<string, Set<number>>> {
+  const { rows } = await poolOf(db).query<{ subscriberId: string; paperIds: number[] }>(
+    `SELECT subscriber_id::text AS "subscriberId", array_agg(paper_id) AS "paperIds" FROM digest_items
+     WHERE subscriber_id = ANY($1::uuid[]) AND paper_id = ANY($2::int[]) GROUP BY subscriber_id`,
+    [subscriberIds, windowPaperIds],
+  );
+  return new Map(rows.map((r) => [r.subscriberId, new Set(r.paperIds)]));
+}
+
+/** These readers' feedback profiles (terms and weights; one row per reader). */
+export async function loadProfiles(db: Db, subscriberIds: string[]): Promise<Map<string, { term: string; weight: number }[]>> {
+  if (subscriberIds.length === 0) return new Map();
+  const { rows } = await poolOf(db).query<{ subscriberId: string; terms: string[]; weights: number[] }>(
+    `SELECT subscriber_id::text AS "subscriberId", array_agg(term) AS terms, array_agg(weight) AS weights
+     FROM reader_profile_terms WHERE subscriber_id = ANY($1::uuid[]) GROUP BY subscriber_id`,
+    [subscriberIds],
+  );
+  return new Map(rows.map((p) => [p.subscriberId, p.terms.map((term, i) => ({ term, weight: p.weights[i]! }))]));
+}
+
+/** The papers these readers liked (most recent first): to name the closest in "Because you liked". */
+export async function loadLikedPapers(db: Db, subscriberIds: string[]) {
+  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string }>(
+    `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title
+     FROM feedback f JOIN papers p ON p.id = f.paper_id
+     WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0`,
+    [subscriberIds],
+  );
+  return rows;
+}
+
+/** Term vectors of these papers (liked papers outside the trending window, which the run has not loaded). */
+export async function loadPaperVectors(db: Db, paperIds: number[]): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>(paperIds.map((id) => [id, new Map()]));
+  if (paperIds.length === 0) return out;
+  const { rows } = await poolOf(db).query<{ paperId: number; term: string; weight: number }>(
+    `SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY($1::int[])`,
+    [paperIds],
+  );
+  for (const r of rows) out.get(r.paperId)!.set(r.term, r.weight);
+  return out;
+}
+
+/**
+ * Database ids of this evidence, storing what is new (fingerprint unique: concurrent runs store each once). Outside
+ * the batch's transaction, so a rolled-back batch leaves only reusable rows.
+ */
+export async function storeEvidence(db: Db, rows: { fingerprint: string; evidence: Evidence }[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
+  const pool = poolOf(db);
+  const fingerprints = rows.map((r) => r.fingerprint);
+  // Lists of lists do not fit unnest: each list travels as one text, joined by U+001D (no list item holds it).
+  await pool.query(
+    `INSERT INTO digest_evidence (paper_id, fingerprint, topics, keywords, reasons)
+     SELECT x.paper_id, x.fingerprint, coalesce(string_to_array(nullif(x.topics, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.keywords, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.reasons, ''), chr(29)), '{}')
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(paper_id, fingerprint, topics, keywords, reasons)
+     ON CONFLICT (fingerprint) DO NOTHING`,
+    [rows.map((r) => r.evidence.paperId), fingerprints, ...(["topics", "keywords", "reasons"] as const).map((k) => rows.map((r) => r.evidence[k].join("\u001d")))],
+  );
+  const { rows: stored } = await pool.query<{ id: number; fingerprint: string }>(`SELECT id, fingerprint FROM digest_evidence WHERE fingerprint = ANY($1::text[])`, [fingerprints]);
+  return new Map(stored.map((r) => [r.fingerprint, r.id]));
+}
+
+/**
+ * Creates the batch's digest rows that do not exist yet (unique per reader and local date), planned or, with no new
+ * paper, skipped; only for readers still active and not suppressed. Returns the rows created.
+ */
+export async function insertDigests(client: pg.ClientBase, digests: { id: string; subscriberId: string; localDate: string; skipped: boolean }[], now: Date) {
+  const { rows } = await client.query<{ id: string; subscriberId: string }>(
+    `INSERT INTO digests (id, subscriber_id, local_date, status, last_error, planned_at, updated_at)
+     SELECT d.id, d.subscriber_id, d.local_date, CASE WHEN d.skipped THEN 'skipped' ELSE 'planned' END::digest_status,
+            CASE WHEN d.skipped THEN 'no new matching papers' END, $5, $5
+     FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::bool[]) AS d(id, subscriber_id, local_date, skipped)
+     JOIN subscribers s ON s.id = d.subscriber_id
+     WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
+     ON CONFLICT (subscriber_id, local_date) DO NOTHING
+     RETURNING id::text, subscriber_id::text AS "subscriberId"`,
+    [digests.map((d) => d.id), digests.map((d) => d.subscriberId), digests.map((d) => d.localDate), digests.map((d) => d.skipped), utc(now)],
+  );
+  return rows;
+}
+
+/**
+ * Digest items, in one statement; returns how many went in. The unique reader-and-paper index drops a paper the reader
+ * got meanwhile (a planner of another date at the same time), instead of failing the batch.
+ */
+export async function insertItems(client: pg.ClientBase, items: { digestId: string; subscriberId: string; paperId: number; position: number; score: number; evidenceId: number }[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const { rowCount } = await client.query(
+    `INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, evidence_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int2[], $5::float8[], $6::int[])
+     ON CONFLICT DO NOTHING`,
+    [items.map((i) => i.digestId), items.map((i) => i.subscriberId), items.map((i) => i.paperId), items.map((i) => i.position), items.map((i) => i.score), items.map((i) => i.evidenceId)],
+  );
+  return rowCount ?? 0;
+}
+
+/** Planned digests that ended up without papers: recorded as skipped. Returns their ids. */
+export async function skipEmptyDigests(client: pg.ClientBase, digestIds: string[], now: Date): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE digests d SET status = 'skipped', last_error = 'no new matching papers', updated_at = $2
+     WHERE d.id = ANY($1::uuid[]) AND d.status = 'planned' AND NOT EXISTS (SELECT 1 FROM digest_items i WHERE i.digest_id = d.id)
+     RETURNING id::text`,
+    [digestIds, utc(now)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The papers of these digests, in order, with why each is there: what send, the digest page and the preview show. */
+export async function loadDigestPapers(db: Db, digestIds: string[]): Promise<Map<string, DigestContent["papers"]>> {
+  const items = await db.digestItem.findMany({ where: { digestId: { in: digestIds } }, orderBy: [{ digestId: "asc" }, { position: "asc" }] });
+  const [papers, evidence] = await Promise.all([
+    db.paper.findMany({ where: { id: { in: [...new Set(items.map((i) => i.paperId))] } }, select: DIGEST_PAPER_FIELDS }),
+    db.digestEvidence.findMany({ where: { id: { in: [...new Set(items.map((i) => i.evidenceId))] } } }),
   ]);
-  return {
-    profiles: new Map(profiles.map((p) => [p.subscriberId, p.terms.map((term, i) => ({ term, weight: p.weights[i]! }))])),
-    sent: new Map(sent.map((s) => [s.subscriberId, new Set(s.paperIds)])),
-  };
-}
-
-/** The papers these readers liked, with their vectors: to name the closest in "Because you liked". */
-export function loadLikedPapers(db: Db, subscriberIds: string[]) {
-  return db.$queryRaw<{ subscriberId: string; paperId: number; title: string; terms: string[]; weights: number[] }[]>`
-    SELECT f.subscriber_id AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title,
-           array_agg(pt.term) AS terms, array_agg(pt.weight) AS weights
-    FROM feedback f JOIN papers p ON p.id = f.paper_id JOIN paper_terms pt ON pt.paper_id = f.paper_id
-    WHERE f.subscriber_id = ANY(${subscriberIds}::uuid[]) AND f.value > 0
-    GROUP BY f.subscriber_id, f.paper_id, p.display_title`;
-}
-
-/**
- * Each new digest's papers from its reader's list in the run: the first ones, in list order, that the reader was
- * never sent, up to their papers per email. One statement; the NOT EXISTS is an index probe per paper looked at.
- */
-export async function insertItemsFromLists(tx: Tx, runId: string, digests: { digestId: string; subscriberId: string; listId: number; maxPapers: number }[]) {
-  if (digests.length === 0) return;
-  await tx.$executeRaw`
-    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords, reasons)
-    SELECT d.digest_id, d.subscriber_id, c.paper_id, c.position, c.score,
-           coalesce(string_to_array(nullif(c.topics, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(c.keywords, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(c.reasons, ''), chr(29)), '{}')
-    FROM unnest(${digests.map((d) => d.digestId)}::uuid[], ${digests.map((d) => d.subscriberId)}::uuid[], ${digests.map((d) => d.listId)}::int[], ${digests.map((d) => d.maxPapers)}::int[])
-      AS d(digest_id, subscriber_id, list_id, max_papers)
-    CROSS JOIN LATERAL (
-      SELECT c.*, row_number() OVER (ORDER BY c.pos) AS position
-      FROM (
-        SELECT pc.pos, pc.paper_id, pc.score, pc.topics, pc.keywords, pc.reasons FROM plan_candidates pc
-        WHERE pc.run_id = ${runId}::uuid AND pc.list_id = d.list_id
-          AND NOT EXISTS (SELECT 1 FROM digest_items di WHERE di.subscriber_id = d.subscriber_id AND di.paper_id = pc.paper_id)
-        ORDER BY pc.pos
-        LIMIT d.max_papers
-      ) c
-    ) c
-    ON CONFLICT DO NOTHING`;
-}
-
-/** Digest items chosen in memory (readers ranked one by one), in one statement. */
-export async function insertItems(tx: Tx, items: { digestId: string; subscriberId: string; position: number; candidate: Candidate }[]) {
-  if (items.length === 0) return;
-  await tx.$executeRaw`
-    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords, reasons)
-    SELECT x.digest_id, x.subscriber_id, x.paper_id, x.position, x.score,
-           coalesce(string_to_array(nullif(x.topics, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.keywords, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.reasons, ''), chr(29)), '{}')
-    FROM unnest(
-      ${items.map((i) => i.digestId)}::uuid[], ${items.map((i) => i.subscriberId)}::uuid[], ${items.map((i) => i.candidate.paperId)}::int[], ${items.map((i) => i.position)}::int[],
-      ${items.map((i) => i.candidate.score)}::float8[], ${items.map((i) => i.candidate.topics.join(JOIN))}::text[], ${items.map((i) => i.candidate.keywords.join(JOIN))}::text[],
-      ${items.map((i) => i.candidate.reasons.join(JOIN))}::text[]
-    ) AS x(digest_id, subscriber_id, paper_id, position, score, topics, keywords, reasons)
-    ON CONFLICT DO NOTHING`;
-}
-
-/** A digest with no new matching paper is recorded as skipped, not sent empty. */
-export async function skipEmptyDigests(tx: Tx, digestIds: string[], now: Date) {
-  return tx.$executeRaw`
-    UPDATE digests d SET status = 'skipped', last_error = 'no new matching papers', updated_at = ${now}
-    WHERE d.id = ANY(${digestIds}::uuid[]) AND NOT EXISTS (SELECT 1 FROM digest_items i WHERE i.digest_id = d.id)`;
-}
-
-/**
- * Active subscribers whose delivery hour has come on their local date and who have no digest for it.
- * Local date and hour come from each subscriber's IANA time zone, inside PostgreSQL.
- */
-export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, limit: number, afterId: string | null) {
-  return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", to_char(l.local_now::date, 'YYYY-MM-DD') AS "localDate"
-    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
-    WHERE s.status = 'active'
-      AND l.local_now IS NOT NULL
-      AND extract(hour FROM l.local_now) >= s.send_hour
-      AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)
-      AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
-    ORDER BY s.id
-    LIMIT ${limit}`;
-}
-
-/**
- * The subscriber's local time at `now`, or NULL for a zone PostgreSQL does not know. CASE makes the check come
- * first: an unknown zone in AT TIME ZONE would fail the whole query, and so everyone's digest (input is validated;
- * this guards older rows).
- */
-function localNow(now: Date) {
-  return Prisma.sql`CASE WHEN s.timezone IN (SELECT name FROM pg_timezone_names) THEN ${now}::timestamptz AT TIME ZONE s.timezone END`;
-}
-
-/** Every active subscriber, with the given date or their own local date (for `digest run`). */
-export async function listActiveSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, date: string | null, limit: number, afterId: string | null) {
-  return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char(l.local_now::date, 'YYYY-MM-DD')) AS "localDate"
-    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
-    WHERE s.status = 'active' AND l.local_now IS NOT NULL AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
-    ORDER BY s.id
-    LIMIT ${limit}`;
-}
-
-/** Every keyword an active reader follows (the matcher keeps their matches current before planning). */
-export async function listActiveKeywords(db: Pick<Tx, "$queryRaw">): Promise<string[]> {
-  const rows = await db.$queryRaw<{ keyword: string }[]>`SELECT DISTINCT unnest(keywords) AS keyword FROM subscribers WHERE status = 'active' AND keywords <> '{}'`;
-  return rows.map((r) => r.keyword);
+  const paperById = new Map(papers.map((p) => [p.id, p]));
+  const evidenceById = new Map(evidence.map((e) => [e.id, e]));
+  const out = new Map<string, DigestContent["papers"]>(digestIds.map((id) => [id, []]));
+  for (const item of items) {
+    const paper = paperById.get(item.paperId);
+    const why = evidenceById.get(item.evidenceId);
+    // A paper deleted since planning is left out (its items go with it; this covers the moment in between).
+    if (!paper) continue;
+    out.get(item.digestId)!.push({ ...paper, matchedTopics: why?.topics ?? [], matchedKeywords: why?.keywords ?? [], reasons: why?.reasons ?? [] });
+  }
+  return out;
 }

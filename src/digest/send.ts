@@ -9,7 +9,8 @@ import { listHeaders, type Mailer } from "../mail/transport.ts";
 import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
-import { DIGEST_PAPER_FIELDS, renderDigest } from "./render.ts";
+import { loadDigestPapers } from "./queries.ts";
+import { renderDigest } from "./render.ts";
 
 export interface SendDeps {
   db: Db;
@@ -65,11 +66,9 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
 
   const digests = await db.digest.findMany({
     where: { id: { in: claimed.map((d) => d.id) } },
-    include: {
-      subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } },
-      items: { orderBy: { position: "asc" }, include: { paper: { select: DIGEST_PAPER_FIELDS } } },
-    },
+    include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } } },
   });
+  const papersOf = await loadDigestPapers(db, digests.map((d) => d.id));
   const suppressed = new Set(
     (await db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } })).map((s) => s.email),
   );
@@ -95,7 +94,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
         localDate: digest.localDate,
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
-        papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords, reasons: i.reasons })),
+        papers: papersOf.get(digest.id) ?? [],
       },
       {
         baseUrl: deps.publicBaseUrl,
@@ -121,7 +120,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
     outcomes.set(digest.id, "sent");
     // One line per email only at debug level (a day's sends would flood info); the per-process and cluster-wide
     // counters (README "Metrics") carry the totals.
-    deps.log.debug({ digestId: digest.id, subscriberId: digest.subscriber.id, papers: digest.items.length, attempt: digest.attempts }, "digest sent");
+    deps.log.debug({ digestId: digest.id, subscriberId: digest.subscriber.id, papers: papersOf.get(digest.id)?.length ?? 0, attempt: digest.attempts }, "digest sent");
     // Outside the try: a failed record must not look like a failed send (that would send it again).
     await recorder.add(digest.id, rendered.subject);
   };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { feedbackUrl } from "../../src/subscriptions/links.ts";
 import { signFeedbackToken } from "../../src/subscriptions/tokens.ts";
-import { addSubscriber, ingestPapers } from "../support/digest.ts";
+import { addSubscriber, ingestPapers, itemsOf } from "../support/digest.ts";
 import { csrfTokenIn, FormClient } from "../support/http.ts";
 import { startTestService, TEST_SECRET, type TestService } from "../support/service.ts";
 
@@ -95,7 +95,7 @@ describe("feedback changes the next digest", () => {
     const giver = await addSubscriber(db, "giver@example.com", { topics: ["diffusion"], maxPapers: 4 });
     const control = await addSubscriber(db, "control@example.com", { topics: ["diffusion"], maxPapers: 4 });
     await planAllDigests(db, { now: new Date("2026-03-02T12:00:00Z"), date: "2026-03-02" });
-    const first = await db.digestItem.findMany({ where: { subscriberId: giver.id }, include: { paper: true } });
+    const first = await itemsOf(db, { subscriberId: giver.id });
     expect(first).toHaveLength(4);
 
     const browser = new FormClient(service.baseUrl);
@@ -113,7 +113,7 @@ describe("feedback changes the next digest", () => {
     await ingestPapers(db, [surgery(3), fashion(3), garmentRecommender], new Date("2026-03-03T00:00:00Z"));
     await planAllDigests(db, { now: new Date("2026-03-03T12:00:00Z"), date: "2026-03-03" });
     const next = (id: string) =>
-      db.digestItem.findMany({ where: { subscriberId: id, digest: { localDate: new Date("2026-03-03") } }, orderBy: { position: "asc" }, include: { paper: true } });
+      itemsOf(db, { subscriberId: id, localDate: new Date("2026-03-03") });
 
     const withoutFeedback = (await next(control.id)).map((i) => i.paper.title);
     expect(withoutFeedback[0]).toContain("Surgical Video Diffusion 3");

@@ -104,8 +104,7 @@ async function simulate(opts: { arxivDownOn?: string }): Promise<Simulation> {
 
       clock.now = new Date(`${day}T17:00:00Z`);
       sink.clear();
-      const plan = await planAllDigests(database.db, { now: clock.now, date: day, windowDays: config.sources.trendingWindowDays });
-      await enqueueDigests(pipeline.boss, plan.planned);
+      await planAllDigests(database.db, { now: clock.now, date: day, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(pipeline!.boss, ids) });
       await eventually(async () => (await database.db.digest.count({ where: { status: { in: ["planned", "sending"] } } })) === 0);
       sim.emails[day] = {};
       for (const r of READERS) {

@@ -10,7 +10,7 @@ import { planAllDigests } from "../../src/digest/plan.ts";
 import { runSource } from "../../src/sources/run.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { addSubscriber } from "../support/digest.ts";
+import { addSubscriber, itemsOf } from "../support/digest.ts";
 import { type FixtureReply, type FixtureServer, startFixtureServer } from "../support/fixture-server.ts";
 import { sourceDeps, sourcesConfig } from "../support/sources.ts";
 import { atomFeed, hfJson, paperAbout, readFixture } from "../support/upstream.ts";
@@ -251,7 +251,7 @@ describe("signals", () => {
     const reader = await addSubscriber(database.db, "rising@example.com", { topics: ["continual-learning"], maxPapers: 2 });
     const order = async (day: string, now: Date) => {
       await planAllDigests(database.db, { now, date: day });
-      const items = await database.db.digestItem.findMany({ where: { subscriberId: reader.id, digest: { localDate: new Date(day) } }, orderBy: { position: "asc" }, include: { paper: true } });
+      const items = await itemsOf(database.db, { subscriberId: reader.id, localDate: new Date(day) });
       return items.map((i) => i.paper.arxivId);
     };
     expect(await order("2026-11-24", clock.now)).toEqual(["2611.06002", "2611.06001"]);

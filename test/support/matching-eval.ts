@@ -11,6 +11,7 @@ import type { Db } from "../../src/db/client.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { recordFeedback } from "../../src/feedback/feedback.ts";
 import { TOPICS } from "../../src/topics/catalog.ts";
+import { itemsOf } from "./digest.ts";
 import { parseReason } from "../../src/topics/reasons.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { SHARED_CORPUS_DIR } from "./corpus.ts";
@@ -128,10 +129,7 @@ export async function evaluateMatching(db: Db, set: EvaluationSet, opts: { feedb
     await planAllDigests(db, { now: new Date(`${date}T12:00:00Z`), date });
     // The feedback twins judge their first two emails by the labels.
     if (opts.feedback && day < 2) {
-      const items = await db.digestItem.findMany({
-        where: { digest: { localDate: new Date(date), subscriber: { email: { in: [...feedbackReaders.keys()] } } } },
-        include: { digest: { select: { subscriber: { select: { id: true, email: true } } } }, paper: { select: { key: true } } },
-      });
+      const items = await itemsOf(db, { localDate: new Date(date), subscriber: { email: { in: [...feedbackReaders.keys()] } } });
       for (const item of items) {
         const reader = feedbackReaders.get(item.digest.subscriber.email)!;
         const paper = byKey.get(item.paper.key);
@@ -141,11 +139,7 @@ export async function evaluateMatching(db: Db, set: EvaluationSet, opts: { feedb
   }
 
   const emailsOf = async (email: string) => {
-    const items = await db.digestItem.findMany({
-      where: { digest: { subscriber: { email } } },
-      orderBy: [{ digest: { localDate: "asc" } }, { position: "asc" }],
-      include: { digest: { select: { localDate: true } }, paper: { select: { key: true } } },
-    });
+    const items = await itemsOf(db, { subscriber: { email } });
     const days = new Map<number, LabelledPaper[]>();
     const how = new Map<string, string>();
     for (const item of items) {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { whyMatched } from "../../src/digest/render.ts";
 import { signSubscriberToken } from "../../src/subscriptions/tokens.ts";
-import { addSubscriber, ingestPapers } from "../support/digest.ts";
+import { addSubscriber, ingestPapers, itemsOf } from "../support/digest.ts";
 import { startTestService, TEST_SECRET, type TestService } from "../support/service.ts";
 
 let service: TestService;
@@ -57,7 +57,7 @@ async function firstEmailOf(email: string, prefs: Parameters<typeof addSubscribe
   const reader = await addSubscriber(db, email, prefs);
   const date = now.toISOString().slice(0, 10);
   await planAllDigests(db, { now, date });
-  return db.digestItem.findMany({ where: { subscriberId: reader.id }, orderBy: { position: "asc" }, include: { paper: true } });
+  return itemsOf(db, { subscriberId: reader.id });
 }
 
 describe("reasons", () => {

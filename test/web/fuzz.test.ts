@@ -8,7 +8,7 @@ import { ingestPath } from "../../src/corpus/ingest.ts";
 import { signFeedbackToken, signSubscriberToken } from "../../src/subscriptions/tokens.ts";
 import { subscriberLinks } from "../../src/subscriptions/links.ts";
 import { SAMPLE_CORPUS_DIR } from "../support/corpus.ts";
-import { addSubscriber, eventually } from "../support/digest.ts";
+import { addSentDigest, addSubscriber, eventually } from "../support/digest.ts";
 import { csrfTokenIn, FormClient } from "../support/http.ts";
 import { captureLog } from "../support/log-capture.ts";
 import { startTestService, TEST_SECRET, type TestService } from "../support/service.ts";
@@ -60,9 +60,7 @@ beforeAll(async () => {
     const links = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: TEST_SECRET }, subscriber.id);
     manage.push(links.manageUrl.split("/").pop()!);
     unsubscribe.push(links.unsubscribeUrl.split("/").pop()!);
-    const row = await db.digest.create({
-      data: { subscriberId: subscriber.id, localDate: new Date("2026-01-02"), status: "sent", items: { create: [{ subscriberId: subscriber.id, paperId: papers[0]!.id, position: 1, score: 1, matchedTopics: ["math"], matchedKeywords: [] }] } },
-    });
+    const row = await addSentDigest(db, subscriber.id, papers[0]!.id, ["math"]);
     digest.push(signSubscriberToken(TEST_SECRET, row.id, "digest"));
     feedback.push(signFeedbackToken(TEST_SECRET, subscriber.id, papers[i % papers.length]!.id));
   }

@@ -3,7 +3,7 @@ import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signSubscriberToken } from "../../src/subscriptions/tokens.ts";
 import { subscriberLinks } from "../../src/subscriptions/links.ts";
-import { abstractAbout, addSubscriber } from "../support/digest.ts";
+import { abstractAbout, addSentDigest, addSubscriber } from "../support/digest.ts";
 import { csrfTokenIn, FormClient } from "../support/http.ts";
 import { startTestService, TEST_SECRET, type TestService } from "../support/service.ts";
 import { linkIn } from "../support/smtp-sink.ts";
@@ -23,9 +23,7 @@ async function digestFor(subscriberId: string) {
   const paper = await service.database.db.paper.create({
     data: { key: `k-${subscriberId}`, titleKey: `k-${subscriberId}`, title: "A paper", displayTitle: "A paper", abstract: abstractAbout("caching"), links: [], rank: 1, sourceFile: "t.txt" },
   });
-  return service.database.db.digest.create({
-    data: { subscriberId, localDate: new Date("2026-01-02"), status: "sent", items: { create: [{ subscriberId, paperId: paper.id, position: 1, score: 1, matchedTopics: ["math"], matchedKeywords: [] }] } },
-  });
+  return addSentDigest(service.database.db, subscriberId, paper.id, ["math"]);
 }
 
 function expectPrivate(res: { status: number; headers: Headers }, what: string) {
