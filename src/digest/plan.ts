@@ -93,7 +93,8 @@ async function planBatch(db: Db, run: PlanningRun, due: DueReader[], now: Date) 
   await nameLikedPapers(db, run, picks);
   await storeRunEvidence(db, run, picks);
 
-  const digests = due.map((r) => ({ id: timeOrderedUuid(), subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
+  const ids = timeOrderedUuids(due.length);
+  const digests = due.map((r, i) => ({ id: ids[i]!, subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
   return inTransaction(db, async (client) => {
     const created = await insertDigests(client, digests, now);
     const skipped = new Set(digests.filter((d) => d.skipped).map((d) => d.id));
@@ -154,16 +155,22 @@ async function likedPaperVectors(db: Db, run: PlanningRun, paperIds: number[]) {
 }
 
 /**
- * A version-7 UUID (RFC 9562): milliseconds first, then random bits. A run's digests get increasing ids, so their
- * rows and their items' primary key are appended at the end of the index instead of all over it.
+ * `count` version-7 UUIDs (RFC 9562): milliseconds first, then random bits (one read of random bytes for all). A run's
+ * digests get increasing ids, so their rows and their items' primary key are appended at the end of the index instead
+ * of all over it.
  */
-export function timeOrderedUuid(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export function timeOrderedUuids(count: number, now = Date.now()): string[] {
+  const random = randomBytes(16 * count);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = random.subarray(16 * i, 16 * i + 16);
+    bytes.writeUIntBE(now, 0, 6);
+    bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = bytes.toString("hex");
+    ids.push(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+  }
+  return ids;
 }
 
 /**
