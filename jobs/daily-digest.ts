@@ -8,7 +8,9 @@ import { sendNoMatchNotices } from "../src/digest/dry-spell.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
 import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
 import type { SendDeps } from "../src/digest/send.ts";
+import { planTotals, recordDigestTotals } from "../src/digest/totals.ts";
 import type { Logger } from "../src/log.ts";
+import type { DigestMetrics } from "../src/metrics/metrics.ts";
 
 export interface TickDeps {
   db: Db;
@@ -20,11 +22,14 @@ export interface TickDeps {
   /** What the no-match notices are sent with (the send pipeline's mailer, templates and links); none: no notices. */
   notices?: SendDeps;
   now?: () => Date;
+  metrics?: Pick<DigestMetrics, "digestsPlanned">;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  deps.metrics?.digestsPlanned(plan.planned, plan.skipped);
+  await recordDigestTotals(deps.db, deps.log, planTotals(plan));
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
   if (plan.planned || plan.skipped || requeued) {
     deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);

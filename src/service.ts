@@ -6,8 +6,10 @@ import type { Logger } from "./log.ts";
 import type { MailCatcher } from "./mail/catcher.ts";
 import type { EmailTemplates } from "./mail/templates.ts";
 import type { Mailer } from "./mail/transport.ts";
+import type { Metrics } from "./metrics/metrics.ts";
 import type { SubscriptionDeps } from "./subscriptions/deps.ts";
 import { matchPreviewer } from "./topics/preview.ts";
+import { adminRouter } from "./web/admin.ts";
 import { apiRouter } from "./web/api.ts";
 import { createApp } from "./web/app.ts";
 import { createCsrf } from "./web/csrf.ts";
@@ -15,9 +17,10 @@ import { devMailRouter } from "./web/dev-mail.ts";
 import { digestPagesRouter } from "./web/digests.ts";
 import { feedbackRouter } from "./web/feedback.ts";
 import { feedsRouter } from "./web/feeds.ts";
+import type { Readiness } from "./web/health.ts";
 import { exportRateLimit, previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
-import { readerDataRouter } from "./web/reader-data.ts";
 import { manageRouter } from "./web/manage.ts";
+import { readerDataRouter } from "./web/reader-data.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
 import { unsubscribeRouter } from "./web/unsubscribe.ts";
 
@@ -30,6 +33,9 @@ export interface ServiceParts {
   appSecret: string;
   catcher?: MailCatcher;
   now?: () => Date;
+  /** Operations: Prometheus metrics and the phase /readyz reports (main.ts passes both). */
+  metrics?: Metrics;
+  readiness?: Readiness;
 }
 
 export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
@@ -56,6 +62,8 @@ export function buildApp(parts: ServiceParts): Express {
     config,
     db: parts.db,
     log: parts.log,
+    metrics: parts.metrics,
+    readiness: parts.readiness,
     routers: (views, database) => [
       apiRouter(deps, subscribeLimit, preview, previewRateLimit(config)),
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit, preview, database),
@@ -66,6 +74,7 @@ export function buildApp(parts: ServiceParts): Express {
       feedsRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }),
       readerDataRouter({ db: parts.db, links: deps.links, now: parts.now }, views, exportRateLimit(config)),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
+      ...(config.admin ? [adminRouter({ db: parts.db, log: parts.log, credentials: config.admin, csrf, now: parts.now, limitsDisabled: config.limits.disabled }, views)] : []),
     ],
   });
 }

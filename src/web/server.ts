@@ -1,6 +1,7 @@
 // The HTTP server of `npm start`. It takes its port first, before the database and the jobs start, so a port that is
 // already taken (another program, or a second `npm start`) stops the start at once with one clear line instead of a
-// process that runs without a web server. Until the app is ready, requests get 503 "starting".
+// process that runs without a web server. Until the app is ready, the caller's `starting` listener answers (main.ts:
+// /healthz and /readyz; everything else 503 "starting").
 import http, { type RequestListener, type Server } from "node:http";
 
 export class StartupError extends Error {}
@@ -11,11 +12,8 @@ export interface ReservedServer {
   serve(app: RequestListener): void;
 }
 
-export function reservePort(port: number, host: string): Promise<ReservedServer> {
-  const starting: RequestListener = (_req, res) => {
-    res.writeHead(503, { "Retry-After": "5", "Content-Type": "text/plain; charset=utf-8" });
-    res.end("Starting, please try again in a few seconds.\n");
-  };
+/** `starting` answers until `serve` hands the port to the app (by default a 503 "starting"). */
+export function reservePort(port: number, host: string, starting: RequestListener = startingAnswer): Promise<ReservedServer> {
   const server = http.createServer(starting);
   return new Promise((resolve, reject) => {
     const failed = (err: NodeJS.ErrnoException) => reject(listenError(err, port, host));
@@ -32,6 +30,11 @@ export function reservePort(port: number, host: string): Promise<ReservedServer>
     });
   });
 }
+
+const startingAnswer: RequestListener = (_req, res) => {
+  res.writeHead(503, { "Retry-After": "5", "Content-Type": "text/plain; charset=utf-8" });
+  res.end("Starting, please try again in a few seconds.\n");
+};
 
 function listenError(err: NodeJS.ErrnoException, port: number, host: string): Error {
   if (err.code === "EADDRINUSE") return new StartupError(`Cannot start: port ${port} on ${host} is already in use (is the app already running?). Stop the other process or set PORT.`);

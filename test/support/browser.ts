@@ -18,7 +18,7 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** Git-ignored: screenshots a person can look at after a run (npm test), one per page and width. */
-export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, "test-artifacts", "screenshots");
+export const SCREENSHOT_DIR = path.join(PROJECT_ROOT, "test", "artifacts", "screenshots");
 
 /** Full-page screenshots of what `page` shows, at a phone's width (390 px) and a laptop's (1280 px). */
 export async function screenshotBothWidths(page: Page, name: string) {

@@ -1,7 +1,7 @@
 // A reader's flows in a real browser at phone and laptop widths: subscribing weekly with a searched time zone, the
 // email (papers grouped by topic), the preference center's feed link and archive, unsubscribing (and the alternatives),
 // resubscribing, and deleting after the confirmation page. Screenshots of each page at 390 px and 1280 px go to
-// test-artifacts/screenshots/ (git-ignored) for a person to look at.
+// test/artifacts/screenshots/ (git-ignored) for a person to look at.
 import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { refreshMatching } from "../../src/topics/paper-index.ts";
