@@ -92,6 +92,13 @@ describe.skipIf(!chromiumPath)("a reader's flows in a real browser", () => {
     expect(feed.status()).toBe(200);
     const xml = await feed.text();
     for (const title of [...mail!.text.matchAll(/^\d+\. (.+)$/gm)].map((m) => m[1]!)) expect(xml).toContain(title);
+    // On a phone, every control of the preference center is a 44 px touch target, and nothing scrolls sideways.
+    const small = await manage.evaluate(`(() => [...document.querySelectorAll("main button, main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main a.button, .topics label, .cadence label")]
+      .filter((el) => el.offsetParent !== null)
+      .map((el) => ({ what: el.tagName + " " + (el.textContent || el.getAttribute("name") || el.id || "").trim().slice(0, 30), height: el.getBoundingClientRect().height }))
+      .filter((t) => t.height < 44))()`);
+    expect(small).toEqual([]);
+    expect(await manage.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await screenshotBothWidths(manage, "preferences");
     await manage.getByRole("button", { name: "Reset my feed link" }).click();
     await expect.poll(() => manage.locator(".notice.ok").textContent()).toContain("Your feed has a new link");
