@@ -80,6 +80,14 @@ describe.skipIf(!chromiumPath)("a reader's flows in a real browser", () => {
     for (const group of ["LLM Agents & Tool Use", "Continual & Lifelong Learning"]) expect(await email.getByText(group, { exact: true }).count(), group).toBe(1);
     await screenshotBothWidths(email, "digest-email");
 
+    // "View in browser" lays the papers out as the email does.
+    const online = await open(context, linkIn(mail!, "/digests/"));
+    expect(await online.locator("h1").textContent()).toBe("5 new papers on LLM Agents & Tool Use and Continual & Lifelong Learning");
+    expect(await online.locator("h2.group-name").allTextContents()).toEqual(["LLM Agents & Tool Use", "Continual & Lifelong Learning"]);
+    expect(await online.locator("ol.paper-list").nth(1).getAttribute("start")).toBe("3");
+    expect(await online.getByText(/We propose a compact replay buffer/).count()).toBe(3);
+    await screenshotBothWidths(online, "digest-page");
+
     const archive = await open(context, linkIn(mail!, "/archive/"));
     expect(await archive.locator("h1").textContent()).toBe("Your past digests");
     expect(await archive.getByText("Replay Buffers Against Catastrophic Forgetting 1").count()).toBe(1);
