@@ -1,6 +1,7 @@
 // A reader whose topics and keywords match nothing is not skipped silently forever: after 14 days without a digest
 // they get one short notice with a link to their preferences, once per dry spell, even with several processes.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { runDigestTick } from "../../jobs/daily-digest.ts";
 import { loadConfig } from "../../src/config.ts";
 import { sendNoMatchNotices } from "../../src/digest/dry-spell.ts";
 import { planDueDigests } from "../../src/digest/plan.ts";
@@ -11,7 +12,7 @@ import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { abstractAbout, addSubscriber, BASE_URL, ingestPapers } from "../support/digest.ts";
+import { abstractAbout, addSubscriber, BASE_URL, ingestPapers, startPipeline } from "../support/digest.ts";
 import { TEST_SECRET } from "../support/service.ts";
 import { linkIn, startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
@@ -111,5 +112,19 @@ describe("the no-match notice", () => {
     sink.failWith = undefined;
     expect(await sendNoMatchNotices(deps, new Date(NOW.getTime() + 3600_000))).toBe(1);
     expect(sink.to("retry@example.com")).toHaveLength(1);
+  });
+
+  it("is sent by the scheduler tick, after planning", async () => {
+    await reader("tick@example.com", ["surveys"]);
+    await reader("tick-matched@example.com", ["continual-learning"]);
+    const pipeline = await startPipeline(database.db, database.url, sink.url);
+    try {
+      const result = await runDigestTick({ ...pipeline.tickDeps, notices: pipeline.deps, now: () => NOW });
+      expect(result).toMatchObject({ planned: 1, notices: 1 });
+      expect((await sink.waitFor(1, "tick@example.com"))[0]!.subject).toBe("Nothing new on your topics for 14 days");
+      expect((await sink.waitFor(1, "tick-matched@example.com"))[0]!.subject).not.toContain("Nothing new");
+    } finally {
+      await pipeline.stop();
+    }
   });
 });
