@@ -5,6 +5,7 @@ import { PrismaClient } from "../generated/prisma/client.ts";
 export type Db = PrismaClient;
 
 export function createDb(connectionString: string, opts: { poolSize?: number } = {}): Db {
-  const adapter = new PrismaPg({ connectionString, max: opts.poolSize ?? 10 });
+  // A server that stops answering (no refusal) must fail queries after a while, not hold every request forever.
+  const adapter = new PrismaPg({ connectionString, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
   return new PrismaClient({ adapter });
 }

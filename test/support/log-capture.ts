@@ -1,0 +1,14 @@
+// A logger whose JSON lines the test reads back.
+import { Writable } from "node:stream";
+import { createLogger, type LogLevel } from "../../src/log.ts";
+
+export function captureLog(level: LogLevel = "debug") {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, log: createLogger(level, { destination: stream }) };
+}
