@@ -1,28 +1,30 @@
-// The scheduler tick: only finds due work. Plans the digests whose hour has come, queues them, and re-queues any
-// that a crashed worker left behind. Safe with several app instances (unique digest per subscriber and day).
+// The scheduler tick: only finds due work. Plans the digests whose hour has come and queues them. Safe with several
+// app instances (unique digest per subscriber and day). Digests a crash or a lost job left behind are the sweeper's
+// (src/digest/runtime.ts), which runs in every process that sends.
 import type PgBoss from "pg-boss";
 import cron from "node-cron";
 import type { Db } from "../src/db/client.ts";
+import type { OutageGate } from "../src/db/outage-gate.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
-import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import { enqueueDigests } from "../src/digest/queue.ts";
 import type { Logger } from "../src/log.ts";
 
 export interface TickDeps {
   db: Db;
   boss: PgBoss;
   log: Logger;
-  leaseSeconds: number;
+  /** Notes a database outage (one warning for the process) instead of a stack trace per tick. */
+  gate?: Pick<OutageGate, "report">;
   now?: () => Date;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
-  const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
-  if (plan.planned.length || plan.skipped || requeued) {
-    deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
+  if (plan.planned.length || plan.skipped) {
+    deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new)`);
   }
-  return { planned: plan.planned.length, skipped: plan.skipped, requeued };
+  return { planned: plan.planned.length, skipped: plan.skipped };
 }
 
 export function scheduleDigests(cronExpression: string, deps: TickDeps) {
@@ -30,7 +32,8 @@ export function scheduleDigests(cronExpression: string, deps: TickDeps) {
     cronExpression,
     () =>
       runDigestTick(deps).catch((err) => {
-        deps.log.error({ err }, "digest tick failed");
+        // Planning is idempotent: the next tick plans what this one could not.
+        if (!deps.gate?.report(err)) deps.log.error({ err }, "digest tick failed");
       }),
     { name: "daily-digest", noOverlap: true },
   );

@@ -56,6 +56,8 @@ const envSchema = z.object({
   DIGEST_SEND_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
   DIGEST_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
   DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  DIGEST_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
+  DIGEST_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
@@ -122,8 +124,14 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       /** How long a claimed digest belongs to its worker; after that (a killed worker) another may send it. */
       sendLeaseSeconds: e.DIGEST_SEND_LEASE_SECONDS,
       retryDelaySeconds: e.DIGEST_RETRY_DELAY_SECONDS,
+      /** Temporary refusals by one reader's mailbox (4xx to RCPT TO) before that digest is given up. */
       maxAttempts: e.DIGEST_MAX_ATTEMPTS,
+      /** Failures of the server (421, connections, timeouts) never count: a digest is given up this long after planning. */
+      giveUpHours: e.DIGEST_GIVE_UP_HOURS,
+      /** How often each worker process looks for digests nobody is working on (lost queue jobs, expired claims). */
+      sweepSeconds: e.DIGEST_SWEEP_SECONDS,
     },
+
     logLevel: e.LOG_LEVEL,
     /** JSON lines for a log pipeline; readable lines by default in development. */
     logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",

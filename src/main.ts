@@ -34,9 +34,11 @@ async function main() {
 
   await rescanCorpus(config, db, log);
   const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds };
+  const tickDeps = { db, boss: digests.boss, log, gate: digests.gate };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
-  await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
+  await runDigestTick(tickDeps).catch((err) => {
+    if (!digests.gate.report(err)) log.error({ err }, "digest tick failed");
+  });
   const tasks = [scheduleCorpusRescan(config, db, log), scheduleDigests(config.digest.cron, tickDeps)];
 
   const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import { openDatabase } from "../db/database.ts";
 import { planAllDigests } from "../digest/plan.ts";
-import { enqueueDigests, requeueStalledDigests } from "../digest/queue.ts";
+import { enqueueDigests } from "../digest/queue.ts";
 import { renderDigest } from "../digest/render.ts";
 import { digestPageUrl } from "../digest/send.ts";
 import { previewDigest } from "../digest/preview.ts";
@@ -71,14 +71,9 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     process.once("SIGINT", interrupt);
     if (total) {
       const progress = createProgress("sending", total);
-      // Wait until no digest is open (sent, skipped or failed) — retries included.
-      let lastSweep = Date.now();
+      // Wait until no digest is open (sent, skipped or failed) — retries included. The runtime's sweeper re-queues
+      // what a killed process had claimed, once its lease has run out.
       while (!interrupted) {
-        // Digests a killed process had claimed become claimable after the lease: queue them again then.
-        if (Date.now() - lastSweep > config.digest.sendLeaseSeconds * 1000) {
-          await requeueStalledDigests(db, runtime.boss, new Date(), config.digest.sendLeaseSeconds);
-          lastSweep = Date.now();
-        }
         const open = await db.digest.count({ where: { status: { in: ["planned", "sending"] } } });
         progress.update(Math.max(0, total - open), `sent ${outcomes.sent}, retrying ${outcomes.retrying}`);
         if (open === 0) break;
