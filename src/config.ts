@@ -58,6 +58,7 @@ const envSchema = z.object({
   DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   DIGEST_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
   DIGEST_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  DATABASE_WAIT_SECONDS: z.coerce.number().int().min(0).default(300),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
@@ -131,7 +132,8 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       /** How often each worker process looks for digests nobody is working on (lost queue jobs, expired claims). */
       sweepSeconds: e.DIGEST_SWEEP_SECONDS,
     },
-
+    /** How long `digest run` waits for an unreachable database before it stops (workers wait as long as it takes). */
+    databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     logLevel: e.LOG_LEVEL,
     /** JSON lines for a log pipeline; readable lines by default in development. */
     logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",
