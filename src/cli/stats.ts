@@ -1,3 +1,4 @@
+import type { Db } from "../db/client.ts";
 import { openDatabase } from "../db/database.ts";
 import type { Command } from "./command.ts";
 
@@ -21,6 +22,7 @@ export const statsCommand: Command = {
         console.log(`  ${day}  ${row.join(", ")}`);
       }
       if (!days.length) console.log("  (none)");
+      console.log(`\n${await describeRetries(db, new Date())}`);
       console.log(`\nPapers: ${await db.paper.count()}`);
       return 0;
     } finally {
@@ -28,3 +30,20 @@ export const statsCommand: Command = {
     }
   },
 };
+
+/** Digests tried and released after a temporary failure, waiting to be sent again. */
+async function describeRetries(db: Db, now: Date): Promise<string> {
+  const waiting = { status: "planned" as const, attempts: { gt: 0 } };
+  const [count, mailbox, next, oldest] = await Promise.all([
+    db.digest.count({ where: waiting }),
+    db.digest.count({ where: { ...waiting, recipientRefusals: { gt: 0 } } }),
+    db.digest.aggregate({ where: { ...waiting, retryAt: { gt: now } }, _min: { retryAt: true } }),
+    db.digest.aggregate({ where: waiting, _min: { plannedAt: true } }),
+  ]);
+  if (count === 0) return "Retries waiting: none";
+  const parts = [`${mailbox} refused by the reader's mailbox`, `${count - mailbox} after failures of the mail server`];
+  const nextAt = next._min.retryAt;
+  const when = nextAt ? `next in ${Math.max(1, Math.round((nextAt.getTime() - now.getTime()) / 1000))} s` : "due now";
+  const since = oldest._min.plannedAt ? `; oldest planned ${oldest._min.plannedAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+  return `Retries waiting: ${count} digest(s) (${parts.join(", ")}); ${when}${since}`;
+}
