@@ -116,7 +116,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
     const goneIds = gone.map((d) => d.id);
     await gate.run(() => db.digest.updateMany({ where: { id: { in: goneIds }, status: "sending", claimToken }, data: { status: "skipped", lastError: "subscriber no longer active" } }));
     // Their papers were never sent: free them for a later digest if the reader comes back.
-    await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: goneIds } } }));
+    await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: goneIds }, digest: { status: "skipped" } } }));
     for (const d of gone) outcomes.set(d.id, "skipped");
   }
 
@@ -224,9 +224,9 @@ async function recordFailure(
   else if (now.getTime() - digest.plannedAt.getTime() >= windowMs) giveUp = `not delivered within ${deps.giveUpHours} h of planning (${digest.attempts} attempts): ${failure.message}`;
   if (giveUp) {
     const lastError = giveUp.slice(0, 1000);
-    await gate.run(() => db.digest.updateMany({ where: mine, data: { status: "failed", lastError, recipientRefusals } }));
-    // Never delivered: its papers may go in a later digest.
-    await gate.run(() => db.digestItem.deleteMany({ where: { digestId: digest.id } }));
+    const { count } = await gate.run(() => db.digest.updateMany({ where: mine, data: { status: "failed", lastError, recipientRefusals } }));
+    // Never delivered: its papers may go in a later digest (unless another worker has taken the digest over).
+    if (count) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: digest.id } }));
     log.error({ ...ids, attempts: digest.attempts, smtp }, `gave up on a digest: ${scrubAddresses(giveUp.split(":")[0]!)}`);
     return "gave-up";
   }

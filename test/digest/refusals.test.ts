@@ -3,12 +3,20 @@
 // temporary refusal of one mailbox (450 on RCPT TO) keeps its per-digest backoff and limit. Operators see one warning
 // when failures start, a summary per interval while they continue, and one line when they stop.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { loadConfig } from "../../src/config.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { enqueueDigests } from "../../src/digest/queue.ts";
+import { sendDeps } from "../../src/digest/runtime.ts";
+import { sendDigests } from "../../src/digest/send.ts";
+import { createLogger } from "../../src/log.ts";
+import { loadEmailTemplates } from "../../src/mail/templates.ts";
+import type { Mailer } from "../../src/mail/transport.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { abstractAbout, addSubscriber, eventually, ingestPapers, startPipeline } from "../support/digest.ts";
 import { captureLog } from "../support/log-capture.ts";
+import { TEST_SECRET } from "../support/service.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
 let database: TestDatabase;
@@ -155,4 +163,28 @@ describe("visible temporary failures", () => {
     expect(lines.indexOf(started[0]!)).toBeLessThan(lines.indexOf(stopped[0]!));
     expect(JSON.stringify(lines)).not.toMatch(/@example\.com/);
   }, 90_000);
+});
+
+describe("giving up", () => {
+  it("never fails or empties a digest whose claim another worker has taken over meanwhile", async () => {
+    await addReaders(1, "contested");
+    // Planned two days ago: past the give-up window at its next failure.
+    await planAllDigests(database.db, { now: new Date(Date.now() - 48 * 3600_000), date: "2026-11-24" });
+    const digest = await database.db.digest.findFirstOrThrow({ include: { items: true } });
+    const config = loadConfig({ NODE_ENV: "test", APP_SECRET: TEST_SECRET, SMTP_URL: sink.url, PUBLIC_BASE_URL: "https://digest.example.test" });
+    // While this worker's send hangs, its lease runs out and another worker claims the digest; then the server refuses.
+    const slowMailer: Mailer = {
+      async send() {
+        await database.db.digest.update({ where: { id: digest.id }, data: { claimToken: randomUUID(), claimedAt: new Date() } });
+        throw Object.assign(new Error("Message failed: 421 4.7.0 try again later"), { responseCode: 421, command: "DATA" });
+      },
+      close() {},
+    };
+    const deps = sendDeps(config, { db: database.db, mailer: slowMailer, emails: await loadEmailTemplates(), log: createLogger("silent"), appSecret: TEST_SECRET });
+    await sendDigests(deps, [digest.id]);
+
+    const after = await database.db.digest.findUniqueOrThrow({ where: { id: digest.id }, include: { items: true } });
+    expect(after.status).toBe("sending"); // the other worker's, untouched
+    expect(after.items).toHaveLength(digest.items.length);
+  });
 });
