@@ -8,7 +8,7 @@ import type { Logger } from "../log.ts";
 import type { EmailTemplates } from "../mail/templates.ts";
 import type { Mailer } from "../mail/transport.ts";
 import { createFailureReport, type FailureReportOptions } from "./failure-report.ts";
-import { requeueStalledDigests, startQueue } from "./queue.ts";
+import { requeueExpiredClaims, requeueLostDigests, startQueue } from "./queue.ts";
 import type { SendDeps } from "./send.ts";
 import { createSendThrottle } from "./throttle.ts";
 import { type DigestWorker, startDigestWorker, type WorkerOptions } from "./worker.ts";
@@ -57,13 +57,21 @@ export async function startDigestRuntime(config: Config, databaseUrl: string, ba
     ),
   );
 
-  // Digests nobody is working on (a lost job, a killed worker's claims), found often enough that a database restart
-  // or a crash costs at most a lease plus a sweep. The grace covers the moment between a commit and its enqueue.
+  // Digests nobody is working on: a killed worker's claims, once their lease has run out (checked about once a lease),
+  // and planned digests whose job was lost (every DIGEST_SWEEP_SECONDS; the grace covers the moment between a
+  // commit and its enqueue). One sweep at a time: a slow one is not stacked on.
   const lease = config.digest.sendLeaseSeconds;
-  const sweepSeconds = Math.min(config.digest.sweepSeconds, lease);
+  const sweepSeconds = config.digest.sweepSeconds;
+  const tickSeconds = Math.min(sweepSeconds, lease);
+  let lastLostSweep = 0;
   const sweep = async () => {
     try {
-      const requeued = await gate.attempt(() => requeueStalledDigests(db, boss, new Date(), lease, 2 * sweepSeconds));
+      const now = new Date();
+      let requeued = (await gate.attempt(() => requeueExpiredClaims(db, boss, now, lease))) ?? 0;
+      if (now.getTime() - lastLostSweep >= sweepSeconds * 1000) {
+        requeued += (await gate.attempt(() => requeueLostDigests(db, boss, now, 2 * sweepSeconds))) ?? 0;
+        lastLostSweep = now.getTime();
+      }
       if (requeued) log.info({ requeued }, `re-queued ${requeued} digest(s) nobody was working on`);
     } catch (err) {
       if (!isWaitEnded(err) && !gate.report(err)) log.error({ err }, "digest sweep failed");
@@ -76,10 +84,13 @@ export async function startDigestRuntime(config: Config, databaseUrl: string, ba
   const startWorker = () => {
     if (worker) return;
     worker = startDigestWorker(boss, deps, { concurrency: config.digest.workerConcurrency, onOutcome: opts.onOutcome });
-    sweeping = sweep();
-    sweeper = setInterval(() => {
-      sweeping = sweep();
-    }, sweepSeconds * 1000);
+    const startSweep = () => {
+      sweeping ??= sweep().finally(() => {
+        sweeping = undefined;
+      });
+    };
+    startSweep();
+    sweeper = setInterval(startSweep, tickSeconds * 1000);
     sweeper.unref();
   };
   if (opts.worker) startWorker();
