@@ -119,8 +119,8 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
   }
   if (result === EXIT_TEMPORARY_FAILURE) {
     // Last, after everything has stopped: the one line an operator (or a scheduler's log) needs.
-    const left = open === undefined ? "every planned" : `about ${open}`;
-    console.error(`gave up waiting for the database after ${duration(waitSeconds)}: ${left} digest(s) not sent yet; nothing is lost: run \`digest run\` again (safe: it sends only what is left)`);
+    const left = open === undefined ? "it was unreachable before planning was done" : `about ${open} digest(s) not sent yet`;
+    console.error(`gave up waiting for the database after ${duration(waitSeconds)}: ${left}; nothing is lost: run \`digest run\` again (safe: it sends only what is left)`);
   }
   return result;
 }

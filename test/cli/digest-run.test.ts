@@ -8,7 +8,7 @@ import { PROJECT_ROOT } from "../../src/config.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { abstractAbout, addSubscriber, eventually, ingestPapers } from "../support/digest.ts";
-import { type RestartablePostgres, startRestartablePostgres } from "../support/postgres-server.ts";
+import { freePort, type RestartablePostgres, startRestartablePostgres } from "../support/postgres-server.ts";
 import { TEST_SECRET } from "../support/service.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
@@ -88,6 +88,17 @@ describe("digest run and a database blip", () => {
     expect(perReader.size).toBe(READERS);
     expect([...perReader.values()].reduce((sum, n) => sum + n - 1, 0)).toBeLessThanOrEqual(CONCURRENCY);
   }, 180_000);
+
+  it("waits for a database that is not there at the start, then stops with one line and no stack trace", async () => {
+    const nowhere = `postgresql://postgres:postgres@127.0.0.1:${await freePort()}/nothing`;
+    const run = digestRun("2026-11-23", { DATABASE_URL: nowhere, DATABASE_WAIT_SECONDS: "2" });
+    const code = await exited(run);
+    const output = run.output();
+    expect(code, output).toBe(75);
+    expectNoStackTrace(output);
+    expect(output.match(/database unreachable/g), output).toHaveLength(1);
+    expect(output.trim().split("\n").at(-1)).toMatch(/^gave up waiting for the database after 2 s: it was unreachable before planning was done; nothing is lost/);
+  }, 60_000);
 
   it("gives up after DATABASE_WAIT_SECONDS with one line saying what is left and that re-running is safe; the re-run finishes", async () => {
     const run = digestRun("2026-11-25", { DATABASE_WAIT_SECONDS: "3" });
