@@ -77,6 +77,15 @@ export async function requeueExpiredClaims(db: Db, boss: PgBoss, now: Date, leas
   return stalled.length;
 }
 
+// Raw SQL: the queued digest ids live in pg-boss's job table (jsonb arrays). NOT EXISTS at the top level, so that
+// PostgreSQL hashes the queued ids once (under an OR it re-ran the subquery for every digest: minutes at 100k).
+// $1: planned before this (the grace), $2: the queue's name. Exported for the test that checks its plan.
+export const LOST_DIGESTS_SQL = `WITH queued AS (
+    SELECT q.id FROM ${QUEUE_SCHEMA}.job j CROSS JOIN LATERAL jsonb_array_elements_text(j.data->'digestIds') AS q(id)
+    WHERE j.name = $2 AND j.state IN ('created', 'retry', 'active'))
+  SELECT d.id, d.retry_at AS "retryAt" FROM digests d
+  WHERE d.status = 'planned' AND d.updated_at < $1 AND NOT EXISTS (SELECT 1 FROM queued WHERE queued.id = d.id::text)`;
+
 /**
  * Planned digests that are in no job that may still run (the job was lost: a crash between planning and queueing, a
  * database restart): queued again, for their retry time. A digest waiting out a backoff is in a waiting job and left
@@ -86,17 +95,7 @@ export async function requeueExpiredClaims(db: Db, boss: PgBoss, now: Date, leas
  */
 export async function requeueLostDigests(db: Db, boss: PgBoss, now: Date, graceSeconds: number): Promise<number> {
   const settled = new Date(now.getTime() - graceSeconds * 1000);
-  // Raw SQL: the queued digest ids live in pg-boss's job table (jsonb arrays). NOT EXISTS at the top level, so that
-  // PostgreSQL hashes the queued ids once (under an OR it re-ran the subquery for every digest: minutes at 100k).
-  const lost = await db.$queryRawUnsafe<{ id: string; retryAt: Date | null }[]>(
-    `WITH queued AS (
-       SELECT q.id FROM ${QUEUE_SCHEMA}.job j CROSS JOIN LATERAL jsonb_array_elements_text(j.data->'digestIds') AS q(id)
-       WHERE j.name = $2 AND j.state IN ('created', 'retry', 'active'))
-     SELECT d.id, d.retry_at AS "retryAt" FROM digests d
-     WHERE d.status = 'planned' AND d.updated_at < $1 AND NOT EXISTS (SELECT 1 FROM queued WHERE queued.id = d.id::text)`,
-    settled,
-    DIGEST_QUEUE,
-  );
+  const lost = await db.$queryRawUnsafe<{ id: string; retryAt: Date | null }[]>(LOST_DIGESTS_SQL, settled, DIGEST_QUEUE);
   const byStart = new Map<number, string[]>();
   for (const d of lost) {
     const at = d.retryAt && d.retryAt > now ? d.retryAt.getTime() : 0;

@@ -68,7 +68,8 @@ export async function startDigestRuntime(config: Config, databaseUrl: string, ba
     try {
       const now = new Date();
       let requeued = (await gate.attempt(() => requeueExpiredClaims(db, boss, now, lease))) ?? 0;
-      if (now.getTime() - lastLostSweep >= sweepSeconds * 1000) {
+      // Half a tick of slack: a timer may fire a millisecond early, and a skipped search would wait a whole period.
+      if (now.getTime() - lastLostSweep >= (sweepSeconds - tickSeconds / 2) * 1000) {
         requeued += (await gate.attempt(() => requeueLostDigests(db, boss, now, 2 * sweepSeconds))) ?? 0;
         lastLostSweep = now.getTime();
       }

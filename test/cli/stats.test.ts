@@ -25,8 +25,8 @@ describe("stats", () => {
     await planAllDigests(db, { now: new Date(), date: new Date().toISOString().slice(0, 10) });
     const [first, second] = await db.digest.findMany({ orderBy: { id: "asc" } });
     // Two digests were tried and refused for now: one by its reader's mailbox, one by a server that refused everything.
-    await db.digest.update({ where: { id: first!.id }, data: { attempts: 2, lastError: "450 mailbox busy" } });
-    await db.digest.update({ where: { id: second!.id }, data: { attempts: 1, lastError: "421 try again later" } });
+    await db.digest.update({ where: { id: first!.id }, data: { attempts: 2, recipientRefusals: 2, lastError: "450 mailbox busy", retryAt: new Date(Date.now() + 600_000) } });
+    await db.digest.update({ where: { id: second!.id }, data: { attempts: 1, lastError: "421 try again later", retryAt: new Date(Date.now() + 30_000) } });
 
     const result = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "src/cli/index.ts"), "stats"], {
       cwd: PROJECT_ROOT,
@@ -34,7 +34,7 @@ describe("stats", () => {
       encoding: "utf8",
     });
     expect(result.status).toBe(0);
-    expect(result.stdout).toMatch(/Retries waiting: 2 digest\(s\)/);
+    expect(result.stdout).toMatch(/Retries waiting: 2 digest\(s\) \(1 refused by the reader's mailbox, 1 after failures of the mail server\); next in \d+ s/);
     expect(result.stdout).toMatch(/3 planned/);
   }, 60_000);
 });
