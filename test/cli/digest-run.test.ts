@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../src/config.ts";
 import { createDb, type Db } from "../../src/db/client.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
-import { abstractAbout, addSubscriber, eventually, ingestPapers } from "../support/digest.ts";
+import { abstractAbout, addSubscriber, eventually, ingestPapers, RECENTLY } from "../support/digest.ts";
 import { freePort, type RestartablePostgres, startRestartablePostgres } from "../support/postgres-server.ts";
 import { TEST_SECRET } from "../support/service.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
@@ -24,7 +24,7 @@ beforeAll(async () => {
   url = await postgres.createDatabase("cli_blip");
   db = createDb(url);
   await syncTopics(db);
-  await ingestPapers(db, Array.from({ length: 6 }, (_, i) => ({ title: `Lifelong Continual Learning Study ${i}`, abstract: abstractAbout("continual learning", i) })));
+  await ingestPapers(db, Array.from({ length: 6 }, (_, i) => ({ title: `Lifelong Continual Learning Study ${i}`, abstract: abstractAbout("continual learning", i) })), RECENTLY);
   for (let i = 0; i < READERS; i++) await addSubscriber(db, `r${i}@example.com`, { topics: ["continual-learning"] });
   sink = await startSmtpSink();
   sink.delayMs = 30; // a slow server, so the database goes away mid-run

@@ -6,13 +6,13 @@ import { PROJECT_ROOT } from "../../src/config.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { abstractAbout, addSubscriber, ingestPapers } from "../support/digest.ts";
+import { abstractAbout, addSubscriber, ingestPapers, RECENTLY } from "../support/digest.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
   await syncTopics(database.db);
-  await ingestPapers(database.db, [{ title: "Continual Learning Statistics", abstract: abstractAbout("continual learning") }]);
+  await ingestPapers(database.db, [{ title: "Continual Learning Statistics", abstract: abstractAbout("continual learning") }], RECENTLY);
 });
 afterAll(async () => {
   await database?.drop();

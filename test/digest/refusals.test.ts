@@ -14,7 +14,7 @@ import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import type { Mailer } from "../../src/mail/transport.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { abstractAbout, addSubscriber, eventually, ingestPapers, startPipeline } from "../support/digest.ts";
+import { abstractAbout, addSubscriber, eventually, ingestPapers, RECENTLY, startPipeline } from "../support/digest.ts";
 import { captureLog } from "../support/log-capture.ts";
 import { TEST_SECRET } from "../support/service.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
@@ -27,7 +27,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await syncTopics(database.db);
   sink = await startSmtpSink();
-  await ingestPapers(database.db, Array.from({ length: 4 }, (_, i) => ({ title: `Continual Learning Under Storms, Part ${i + 1}`, abstract: abstractAbout("continual learning", i) })));
+  await ingestPapers(database.db, Array.from({ length: 4 }, (_, i) => ({ title: `Continual Learning Under Storms, Part ${i + 1}`, abstract: abstractAbout("continual learning", i) })), RECENTLY);
 });
 afterAll(async () => {
   await sink?.stop();

@@ -9,7 +9,7 @@ import { planAllDigests } from "../../src/digest/plan.ts";
 import { DIGEST_QUEUE, enqueueDigests, LOST_DIGESTS_SQL } from "../../src/digest/queue.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { abstractAbout, addSubscriber, eventually, ingestPapers, startPipeline } from "../support/digest.ts";
+import { abstractAbout, addSubscriber, eventually, ingestPapers, RECENTLY, startPipeline } from "../support/digest.ts";
 import { captureLog } from "../support/log-capture.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   await syncTopics(database.db);
   sink = await startSmtpSink();
-  await ingestPapers(database.db, [{ title: "Continual Learning for Lost Jobs", abstract: abstractAbout("continual learning") }]);
+  await ingestPapers(database.db, [{ title: "Continual Learning for Lost Jobs", abstract: abstractAbout("continual learning") }], RECENTLY);
 });
 afterAll(async () => {
   await sink?.stop();
@@ -53,7 +53,7 @@ describe("the sweeper", () => {
     const { db } = database;
     for (const name of ["lost1", "lost2", "lost3"]) await addSubscriber(db, `${name}@example.com`, { topics: ["continual-learning"] });
     // Planned and committed, but never queued: what a crash between the two leaves behind.
-    await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" });
+    await planAllDigests(db, { now: new Date(), date: "2026-11-24" });
     pipeline = await startPipeline(db, database.url, sink.url, { DIGEST_SWEEP_SECONDS: "1" });
     const boss = pipeline.boss;
     // Tried once and refused: its retry is queued for an hour from now, and it has not been touched for longer.

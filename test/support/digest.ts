@@ -30,6 +30,12 @@ export async function addSubscriber(db: Db, email: string, opts: { topics?: stri
   });
 }
 
+/**
+ * Three days before the real now: for tests that plan with the real time (a give-up window counts from planning),
+ * papers first seen then are inside the trending window whenever the tests run.
+ */
+export const RECENTLY = new Date(Date.now() - 3 * 86400_000);
+
 /** Writes a corpus page of generated papers and ingests it as first seen at `seenAt`. */
 export async function ingestPapers(db: Db, papers: { title: string; abstract: string }[], seenAt = new Date("2026-01-01T00:00:00Z")) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-papers-"));
