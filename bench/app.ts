@@ -44,9 +44,11 @@ const runtime = await startDigestRuntime(config, config.databaseUrl!, deps, { wo
 if (values.plan) {
   // Planning is measured alone; sending starts when it is done (in every app process, on the orchestrator's word).
   const started = performance.now();
-  // Planned now (for the fixed date): a digest that keeps failing is given up DIGEST_GIVE_UP_HOURS after planning.
+  // Planned at the real time (for the fixed date): a digest that keeps failing is given up DIGEST_GIVE_UP_HOURS after
+  // planning, so a plan dated in the past would give up at the first refusal. bench/run.ts ingests the papers as first
+  // seen 12 hours before it starts, inside the trending window.
   const plan = await planAllDigests(db, { now: new Date(), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
-  process.send?.({ planned: plan.planned.length, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
+  process.send?.({ planned: plan.planned, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
 process.on("message", (msg: { send?: boolean }) => {
   if (msg.send) runtime.startWorker();

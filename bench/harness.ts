@@ -23,7 +23,7 @@ const tsx = ["--import", "tsx"];
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
-export async function createHarness(nodeFlags: string[]) {
+export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: Date } = {}) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-bench-"));
   // Our own embedded server can be SIGKILLed and restarted (a fault run); a DATABASE_URL server cannot.
   const restartable: RestartablePostgres | undefined = process.env.DATABASE_URL ? undefined : await startRestartablePostgres({ port: 56000 + (process.pid % 4000) });
@@ -36,7 +36,9 @@ export async function createHarness(nodeFlags: string[]) {
   await syncTopics(db);
   const corpus = fs.existsSync(SHARED_CORPUS) ? SHARED_CORPUS : path.join(PROJECT_ROOT, "corpus");
   if (corpus !== SHARED_CORPUS) console.warn(`shared corpus not found at ${SHARED_CORPUS}: using the sample corpus in corpus/`);
-  const ingest = await ingestPath(db, corpus);
+  // First seen on the morning of the benchmark's date (or `papersSeenAt`), so the papers are inside the trending window.
+  const seenAt = opts.papersSeenAt ?? new Date(`${DATE}T00:00:00Z`);
+  const ingest = await ingestPath(db, corpus, () => seenAt);
   console.log(`database ${dbName}: ${ingest.papers} papers from ${path.relative(process.cwd(), corpus)}`);
 
   const freePort = () => 57000 + Math.floor(Math.random() * 3000);
@@ -70,6 +72,7 @@ export async function createHarness(nodeFlags: string[]) {
         SMTP_URL: smtpUrl,
         APP_SECRET: SECRET,
         PUBLIC_BASE_URL: "https://digest.example.com",
+        MAIL_FROM: "Trending Papers Digest <digest@digest.example.com>",
         SMTP_POOL_SIZE: String(POOL),
         DIGEST_WORKER_CONCURRENCY: String(CONCURRENCY),
         DIGEST_RETRY_DELAY_SECONDS: "1",

@@ -12,10 +12,11 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { PROJECT_ROOT } from "../src/config.ts";
+import { loadDigestPapers } from "../src/digest/queries.ts";
 import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
-import { subscriberLinks } from "../src/subscriptions/links.ts";
+import { feedbackUrl, subscriberLinks } from "../src/subscriptions/links.ts";
 import { type Fault, FAULTS, runFaults } from "./faults.ts";
 import { CONCURRENCY, createHarness, DATE, POOL, SECRET } from "./harness.ts";
 import { createSubscribers } from "./subscribers.ts";
@@ -35,7 +36,9 @@ const { values } = parseArgs({
 });
 const NODE_FLAGS = values["node-flags"]!.split(" ").filter(Boolean);
 const N = Number(values.subscribers);
-const h = await createHarness(NODE_FLAGS);
+// Papers first seen 12 hours ago: the app processes plan at the real time (a digest's give-up window counts from its
+// planning), and the papers must be inside that plan's trending window.
+const h = await createHarness(NODE_FLAGS, { papersSeenAt: new Date(Date.now() - 12 * 3600_000) });
 const { db, scratch, startSink, startApp, waitUntilSent, resetDay, deliveries, freePort, sinkLog } = h;
 
 /** Full per-recipient render (links signed, data prepared, template filled) over planned digests, after one compile. */
@@ -46,15 +49,22 @@ async function measureRender(sample: number) {
   const digests = await db.digest.findMany({
     where: { status: "planned" },
     take: sample,
-    include: { subscriber: true, items: { orderBy: { position: "asc" }, include: { paper: true } } },
+    include: { subscriber: true },
   });
+  const papersOf = await loadDigestPapers(db, digests.map((d) => d.id));
   const links = { publicBaseUrl: "https://digest.example.com", appSecret: SECRET };
   t0 = performance.now();
   for (const d of digests) {
     renderDigest(
       templates,
-      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: d.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) },
-      { baseUrl: links.publicBaseUrl, viewInBrowserUrl: digestPageUrl(links, d.id), ...subscriberLinks(links, d.subscriber.id), postalAddress: "1 Example Street" },
+      { localDate: d.localDate, email: d.subscriber.email, confirmedAt: d.subscriber.confirmedAt, papers: papersOf.get(d.id) ?? [] },
+      {
+        baseUrl: links.publicBaseUrl,
+        viewInBrowserUrl: digestPageUrl(links, d.id),
+        ...subscriberLinks(links, d.subscriber.id),
+        postalAddress: "1 Example Street",
+        feedbackUrl: (paperId, verdict) => feedbackUrl(links, d.subscriber.id, paperId, verdict),
+      },
     );
   }
   const perRecipientMs = (performance.now() - t0) / digests.length;
@@ -68,7 +78,14 @@ async function typicalDigest() {
   const r = renderDigest(
     templates,
     { localDate: new Date(DATE), email: "size@example.com", confirmedAt: new Date(), papers: papers.map((p) => ({ ...p, matchedTopics: ["reasoning"], matchedKeywords: [] })) },
-    { baseUrl: "https://digest.example.com", viewInBrowserUrl: "https://digest.example.com/digests/x", manageUrl: "https://digest.example.com/manage/x", unsubscribeUrl: "https://digest.example.com/unsubscribe/x", postalAddress: "x" },
+    {
+      baseUrl: "https://digest.example.com",
+      viewInBrowserUrl: "https://digest.example.com/digests/x",
+      manageUrl: "https://digest.example.com/manage/x",
+      unsubscribeUrl: "https://digest.example.com/unsubscribe/x",
+      postalAddress: "x",
+      feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: "https://digest.example.com", appSecret: SECRET }, "00000000-0000-4000-8000-000000000000", paperId, verdict),
+    },
   );
   fs.writeFileSync(path.join(scratch, "digest.html"), r.html);
   fs.writeFileSync(path.join(scratch, "digest.txt"), r.text);

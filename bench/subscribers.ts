@@ -27,3 +27,18 @@ export async function createSubscribers(db: Db, count: number) {
     ) t
     ON CONFLICT DO NOTHING`;
 }
+
+/**
+ * Feedback from a share of the readers: 3–8 "more / less like this" votes each on papers of the corpus, as if they
+ * had voted on their first emails. Their profiles are built by the planner's first refresh.
+ */
+export async function addFeedback(db: Db, share: number) {
+  if (share <= 0) return;
+  await db.$executeRaw`SELECT setseed(0.17)`;
+  await db.$executeRaw`
+    INSERT INTO feedback (subscriber_id, paper_id, value, created_at, updated_at)
+    SELECT s.id, p.id, CASE WHEN random() < 0.6 THEN 1 ELSE -1 END, now(), now()
+    FROM (SELECT id FROM subscribers WHERE random() < ${share}) s
+    CROSS JOIN LATERAL (SELECT id FROM papers WHERE s.id IS NOT NULL ORDER BY random() LIMIT 3 + floor(random() * 6)::int) p
+    ON CONFLICT DO NOTHING`;
+}

@@ -15,16 +15,18 @@ export interface TickDeps {
   log: Logger;
   /** Notes a database outage (one warning for the process) instead of a stack trace per tick. */
   gate?: Pick<OutageGate, "report">;
+  /** TRENDING_WINDOW_DAYS. */
+  windowDays?: number;
   now?: () => Date;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
-  const plan = await planDueDigests(deps.db, { now, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
-  if (plan.planned.length || plan.skipped) {
-    deps.log.info(`digests: ${plan.planned.length} planned and queued, ${plan.skipped} skipped (nothing new)`);
+  const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  if (plan.planned || plan.skipped) {
+    deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new)`);
   }
-  return { planned: plan.planned.length, skipped: plan.skipped };
+  return { planned: plan.planned, skipped: plan.skipped };
 }
 
 export function scheduleDigests(cronExpression: string, deps: TickDeps) {

@@ -40,7 +40,10 @@ const envSchema = z.object({
   SMTP_URL: optionalString.pipe(z.url({ protocol: /^smtps?$/ }).optional()),
   SMTP_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(5),
   SMTP_RATE_PER_SECOND: z.coerce.number().int().min(0).default(0),
-  MAIL_FROM: z.string().default("Trending Papers Digest <digest@localhost>"),
+  MAIL_FROM: z
+    .string()
+    .default("Trending Papers Digest <digest@localhost>")
+    .refine((v) => senderAddress(v) !== undefined, "an address, e.g. 'Trending Papers Digest <digest@example.com>' or digest@example.com"),
   POSTAL_ADDRESS: z.string().default("Trending Papers Digest, 1 Example Street, 00000 Example City"),
   LIST_ID: optionalString,
   DKIM_DOMAIN: optionalString,
@@ -56,6 +59,26 @@ const envSchema = z.object({
   DIGEST_SEND_LEASE_SECONDS: z.coerce.number().int().min(1).default(120),
   DIGEST_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(30),
   DIGEST_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  SOURCES: optionalString.pipe(z.string().regex(/^\s*(folder|huggingface|arxiv)(\s*,\s*(folder|huggingface|arxiv))*\s*$/, "a comma-separated list of folder, huggingface, arxiv").optional()),
+  SOURCES_CONTACT: optionalString,
+  SOURCES_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(30),
+  SOURCES_MAX_RESPONSE_MB: z.coerce.number().positive().max(1024).default(20),
+  SOURCES_RETRIES: z.coerce.number().int().min(0).max(10).default(4),
+  SOURCES_RETRY_BASE_SECONDS: z.coerce.number().positive().max(600).default(2),
+  SOURCES_MAX_RETRY_AFTER_SECONDS: z.coerce.number().min(0).max(86400).default(600),
+  HF_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://huggingface.co"),
+  HF_CRON: cron("7 * * * *"),
+  HF_DAYS: z.coerce.number().int().min(1).max(14).default(2),
+  ARXIV_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://export.arxiv.org"),
+  ARXIV_CATEGORIES: z
+    .string()
+    .default("cs.LG,cs.CL,cs.CV,cs.AI")
+    .refine((v) => v.split(",").every((c) => /^[a-z-]+(\.[A-Za-z-]+)?$/.test(c.trim())), "a comma-separated list of arXiv categories such as cs.LG,cs.CL"),
+  ARXIV_CRON: cron("0 2 * * *"),
+  ARXIV_MAX_RESULTS: z.coerce.number().int().min(1).max(10_000).default(300),
+  ARXIV_PAGE_SIZE: z.coerce.number().int().min(1).max(2000).default(100),
+  ARXIV_REQUEST_INTERVAL_SECONDS: z.coerce.number().min(0).max(60).default(3),
+  TRENDING_WINDOW_DAYS: z.coerce.number().positive().max(365).default(7),
   DIGEST_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
   DIGEST_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   DATABASE_WAIT_SECONDS: z.coerce.number().int().min(0).default(300),
@@ -80,11 +103,13 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   if (production && !e.SMTP_URL) {
     throw new ConfigError("Invalid configuration: SMTP_URL is required in production (e.g. smtps://user:pass@smtp.example.com:465)");
   }
+  if (production) requireRealPublicSetup(e.PUBLIC_BASE_URL, e.MAIL_FROM);
   const dkim = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
   if (dkim.some(Boolean) && !dkim.every(Boolean)) {
     throw new ConfigError("Invalid configuration: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together");
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
+  const sources = sourceSettings(e, publicBaseUrl);
   return Object.freeze({
     env: e.NODE_ENV,
     production,
@@ -132,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       /** How often each worker process looks for digests nobody is working on (lost queue jobs, expired claims). */
       sweepSeconds: e.DIGEST_SWEEP_SECONDS,
     },
+    sources,
     /** How long `digest run` waits for an unreachable database before it stops (workers wait as long as it takes). */
     databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     logLevel: e.LOG_LEVEL,
@@ -141,6 +167,95 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
 }
 
 export type Config = ReturnType<typeof loadConfig>;
+
+export const SOURCE_NAMES = ["folder", "huggingface", "arxiv"] as const;
+export type SourceName = (typeof SOURCE_NAMES)[number];
+
+/** Live sources and how politely they are fetched. Production fetches Hugging Face by default (see README). */
+function sourceSettings(e: z.infer<typeof envSchema>, publicBaseUrl: string) {
+  const production = e.NODE_ENV === "production";
+  const enabled = [...new Set((e.SOURCES ?? (production ? "folder,huggingface" : "folder")).split(",").map((s) => s.trim()))] as SourceName[];
+  // Who to contact about our requests: SOURCES_CONTACT, else the sender address of our emails.
+  const contact = e.SOURCES_CONTACT ?? /<([^>]+)>/.exec(e.MAIL_FROM)?.[1] ?? e.MAIL_FROM;
+  const placeholderContact = /@(localhost|example\.(com|org|net))$|^https?:\/\/(localhost|127\.)/i.test(contact.trim());
+  if (production && enabled.includes("arxiv")) {
+    // arXiv asks API clients to identify themselves and to wait 3 s between requests.
+    if (placeholderContact) throw new ConfigError(`Invalid configuration: SOURCES_CONTACT is required with SOURCES=arxiv in production (an address or URL where arXiv can reach the operator; now "${contact}")`);
+    if (e.ARXIV_REQUEST_INTERVAL_SECONDS < 3) throw new ConfigError("Invalid configuration: ARXIV_REQUEST_INTERVAL_SECONDS must be at least 3 in production (arXiv's guidance for API clients)");
+  }
+  const contactPart = /^https?:\/\//i.test(contact) ? contact : `mailto:${contact}`;
+  return {
+    enabled,
+    contact,
+    placeholderContact,
+    userAgent: `TrendingPapersDigest/0.1 (+${publicBaseUrl}; ${contactPart})`,
+    fetch: {
+      timeoutMs: Math.round(e.SOURCES_TIMEOUT_SECONDS * 1000),
+      maxResponseBytes: Math.round(e.SOURCES_MAX_RESPONSE_MB * 1024 * 1024),
+      retries: e.SOURCES_RETRIES,
+      retryBaseMs: Math.round(e.SOURCES_RETRY_BASE_SECONDS * 1000),
+      maxRetryAfterMs: Math.round(e.SOURCES_MAX_RETRY_AFTER_SECONDS * 1000),
+    },
+    folder: { cron: e.CORPUS_RESCAN_CRON },
+    huggingface: { baseUrl: e.HF_API_BASE_URL.replace(/\/+$/, ""), cron: e.HF_CRON, days: e.HF_DAYS },
+    arxiv: {
+      baseUrl: e.ARXIV_API_BASE_URL.replace(/\/+$/, ""),
+      categories: e.ARXIV_CATEGORIES.split(",").map((c) => c.trim()),
+      cron: e.ARXIV_CRON,
+      maxResults: e.ARXIV_MAX_RESULTS,
+      pageSize: Math.min(e.ARXIV_PAGE_SIZE, e.ARXIV_MAX_RESULTS),
+      requestIntervalMs: Math.round(e.ARXIV_REQUEST_INTERVAL_SECONDS * 1000),
+    },
+    /** Papers first seen longer ago than this are no longer candidates for a digest. */
+    trendingWindowDays: e.TRENDING_WINDOW_DAYS,
+  };
+}
+
+/**
+ * Production mail must point at the real site and come from a real domain: links to localhost and a sender at
+ * localhost (the development defaults) would reach readers' inboxes, and the unsubscribe link would not work.
+ */
+function requireRealPublicSetup(publicBaseUrl: string | undefined, mailFrom: string) {
+  if (!publicBaseUrl) {
+    throw new ConfigError("Invalid configuration: PUBLIC_BASE_URL is required in production (the https address readers use, e.g. https://digest.example.com)");
+  }
+  const url = new URL(publicBaseUrl);
+  if (url.protocol !== "https:") throw new ConfigError(`Invalid configuration: PUBLIC_BASE_URL=${JSON.stringify(publicBaseUrl)} must use https in production`);
+  if (isLocalHost(url.hostname)) throw new ConfigError(`Invalid configuration: PUBLIC_BASE_URL=${JSON.stringify(publicBaseUrl)} points at this machine; emails need the public address`);
+  const domain = senderAddress(mailFrom)!.domain;
+  if (isLocalHost(domain) || !domain.includes(".") || /^\[.*\]$/.test(domain) || /\.(local|localhost|invalid|internal)$/.test(domain)) {
+    throw new ConfigError(`Invalid configuration: MAIL_FROM=${JSON.stringify(mailFrom)} needs a real domain in production (e.g. 'Trending Papers Digest <digest@example.com>')`);
+  }
+}
+
+function isLocalHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  return host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "::1" || host === "0.0.0.0";
+}
+
+/** The address in a From value ("Name <a@b>" or "a@b"), with its domain lower-cased; undefined if there is none. */
+export function senderAddress(from: string): { address: string; domain: string } | undefined {
+  const match = /^\s*(?:[^<>]*<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+))\s*$/.exec(from);
+  const address = match?.[1] ?? match?.[2];
+  if (!address) return undefined;
+  return { address, domain: address.slice(address.lastIndexOf("@") + 1).toLowerCase() };
+}
+
+/**
+ * Settings that work but are probably a mistake, for the log at start. DKIM alignment is DMARC's relaxed rule
+ * approximated without a public-suffix list: the From domain and the signing domain are equal, or one is a
+ * subdomain of the other.
+ */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.limits.disabled) warnings.push("RATE_LIMIT_DISABLED is set: subscribe rate limits are off (benchmarks and local load tests only)");
+  const dkim = config.mail.dkim?.domainName.toLowerCase();
+  const from = senderAddress(config.mail.from)?.domain;
+  if (dkim && from && !(from === dkim || from.endsWith(`.${dkim}`) || dkim.endsWith(`.${from}`))) {
+    warnings.push(`DKIM_DOMAIN ${dkim} is not aligned with the From domain ${from} (MAIL_FROM): DMARC will not pass on this signature; sign with ${from} or a parent domain of it`);
+  }
+  return warnings;
+}
 
 function readEnvironment() {
   // .env fills in only what the real environment leaves unset.

@@ -1,15 +1,17 @@
-// `npm start`: database (embedded unless DATABASE_URL), migrations, corpus, web server, scheduled jobs.
+// `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
 import type { Server } from "node:http";
-import { scheduleCorpusRescan, rescanCorpus } from "../jobs/corpus-rescan.ts";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
+import { scheduleOptInOutbox } from "../jobs/optin-outbox.ts";
+import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
 import { sendDeps, startDigestRuntime } from "./digest/runtime.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, configWarnings, loadConfig } from "./config.ts";
 import { openDatabase } from "./db/database.ts";
 import { createLogger } from "./log.ts";
 import { openMailer } from "./mail/setup.ts";
 import { loadEmailTemplates } from "./mail/templates.ts";
 import { resolveAppSecret } from "./secret.ts";
-import { buildApp } from "./service.ts";
+import { createSources } from "./sources/registry.ts";
+import { buildApp, subscriptionDeps } from "./service.ts";
 import { syncTopics } from "./topics/topics.ts";
 
 async function main() {
@@ -24,7 +26,7 @@ async function main() {
     throw err;
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
-  if (config.limits.disabled) log.warn("RATE_LIMIT_DISABLED is set: subscribe rate limits are off (benchmarks and local load tests only)");
+  for (const warning of configWarnings(config)) log.warn(warning);
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
   const database = await openDatabase(config, log);
@@ -32,16 +34,24 @@ async function main() {
   await syncTopics(db);
   const { mailer, catcher } = await openMailer(config, log);
 
-  await rescanCorpus(config, db, log);
+  const sourceDeps = { db, databaseUrl: database.url, log, sources: createSources(config, db, log) };
+  const live = config.sources.enabled.filter((s) => s !== "folder");
+  if (live.length && config.sources.placeholderContact) {
+    log.warn(`sources ${live.join(", ")}: our User-Agent names "${config.sources.contact}" as contact; set SOURCES_CONTACT to an address where the operators of those APIs can reach you`);
+  }
+  // The saved pages first, as before; live sources in the background, so a slow or unreachable API delays nothing.
+  if (config.sources.enabled.includes("folder")) await runSourceJob(sourceDeps, "folder");
+  for (const name of live) void runSourceJob(sourceDeps, name);
   const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, gate: digests.gate };
+  const tickDeps = { db, boss: digests.boss, log, gate: digests.gate, windowDays: config.sources.trendingWindowDays };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => {
     if (!digests.gate.report(err)) log.error({ err }, "digest tick failed");
   });
-  const tasks = [scheduleCorpusRescan(config, db, log), scheduleDigests(config.digest.cron, tickDeps)];
+  const parts = { config, db, log, mailer, emails, appSecret, catcher };
+  const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps), scheduleOptInOutbox(subscriptionDeps(parts))];
 
-  const app = buildApp({ config, db, log, mailer, emails, appSecret, catcher });
+  const app = buildApp(parts);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(config.port, config.host, () => resolve(s));
   });

@@ -7,12 +7,14 @@ import type { MailCatcher } from "./mail/catcher.ts";
 import type { EmailTemplates } from "./mail/templates.ts";
 import type { Mailer } from "./mail/transport.ts";
 import type { SubscriptionDeps } from "./subscriptions/deps.ts";
+import { keywordPreviewer } from "./topics/preview.ts";
 import { apiRouter } from "./web/api.ts";
 import { createApp } from "./web/app.ts";
 import { createCsrf } from "./web/csrf.ts";
 import { devMailRouter } from "./web/dev-mail.ts";
 import { digestPagesRouter } from "./web/digests.ts";
-import { subscribeRateLimit } from "./web/limits.ts";
+import { feedbackRouter } from "./web/feedback.ts";
+import { previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
 
 export interface ServiceParts {
@@ -42,17 +44,19 @@ export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
 export function buildApp(parts: ServiceParts): Express {
   const { config } = parts;
   const deps = subscriptionDeps(parts);
-  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl.startsWith("https:"));
+  const csrf = createCsrf(parts.appSecret, config.publicBaseUrl);
   // One limiter for the form and the API: they are two doors to the same action.
   const subscribeLimit = subscribeRateLimit(config);
+  const previewKeywords = keywordPreviewer(parts.db);
   return createApp({
     config,
     db: parts.db,
     log: parts.log,
-    routers: (views) => [
-      apiRouter(deps, subscribeLimit),
-      subscriptionPagesRouter(deps, views, csrf, subscribeLimit),
-      digestPagesRouter(parts.db, parts.appSecret, views),
+    routers: (views, database) => [
+      apiRouter(deps, subscribeLimit, previewKeywords, previewRateLimit(config)),
+      subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords, database),
+      digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
+      feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
     ],
   });

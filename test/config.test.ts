@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../src/config.ts";
+import { ConfigError, configWarnings, loadConfig } from "../src/config.ts";
+
+const PRODUCTION = {
+  NODE_ENV: "production",
+  APP_SECRET: "x".repeat(32),
+  SMTP_URL: "smtp://mail.example.com",
+  PUBLIC_BASE_URL: "https://digest.example.com",
+  MAIL_FROM: "Trending Papers Digest <digest@example.com>",
+};
 
 describe("configuration", () => {
   it("names the variable and what is expected when a value is bad", () => {
@@ -11,7 +19,44 @@ describe("configuration", () => {
   it("requires APP_SECRET and SMTP_URL in production", () => {
     expect(() => loadConfig({ NODE_ENV: "production", SMTP_URL: "smtp://mail.example.com" })).toThrow(/APP_SECRET is required/);
     expect(() => loadConfig({ NODE_ENV: "production", APP_SECRET: "x".repeat(32) })).toThrow(/SMTP_URL is required/);
-    expect(loadConfig({ NODE_ENV: "production", APP_SECRET: "x".repeat(32), SMTP_URL: "smtp://mail.example.com" }).production).toBe(true);
+    expect(loadConfig(PRODUCTION).production).toBe(true);
+  });
+
+  it("refuses to start in production with links to localhost or over plain http", () => {
+    const { PUBLIC_BASE_URL: _, ...withoutBaseUrl } = PRODUCTION;
+    expect(() => loadConfig(withoutBaseUrl)).toThrow(/PUBLIC_BASE_URL is required in production/);
+    expect(() => loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: "http://digest.example.com" })).toThrow(/PUBLIC_BASE_URL.*https/);
+    for (const local of ["https://localhost", "https://localhost:3000", "https://app.localhost", "https://127.0.0.1", "https://[::1]"]) {
+      expect(() => loadConfig({ ...PRODUCTION, PUBLIC_BASE_URL: local }), local).toThrow(/PUBLIC_BASE_URL/);
+    }
+    const config = loadConfig(PRODUCTION);
+    expect(config.publicBaseUrl).toBe("https://digest.example.com");
+    expect(config.mail.listId).toBe("Trending Papers Digest <digest.digest.example.com>");
+  });
+
+  it("refuses to start in production with a sender at localhost", () => {
+    const { MAIL_FROM: _, ...withoutFrom } = PRODUCTION;
+    expect(() => loadConfig(withoutFrom)).toThrow(/MAIL_FROM/);
+    for (const from of ["digest@localhost", "Digest <digest@localhost>", "digest@mail.localhost", "digest@server", "digest@[127.0.0.1]"]) {
+      expect(() => loadConfig({ ...PRODUCTION, MAIL_FROM: from }), from).toThrow(/MAIL_FROM/);
+    }
+    expect(loadConfig({ ...PRODUCTION, MAIL_FROM: "papers@news.example.org" }).mail.from).toBe("papers@news.example.org");
+  });
+
+  it("rejects a MAIL_FROM without an address in any environment", () => {
+    expect(() => loadConfig({ MAIL_FROM: "Trending Papers Digest" })).toThrow(/^Invalid configuration: MAIL_FROM=/);
+  });
+
+  it("warns when the DKIM domain is not aligned with the From domain", () => {
+    const dkim = { DKIM_SELECTOR: "s1", DKIM_PRIVATE_KEY: "-----BEGIN PRIVATE KEY-----\\nx\\n-----END PRIVATE KEY-----" };
+    const misaligned = configWarnings(loadConfig({ ...PRODUCTION, ...dkim, DKIM_DOMAIN: "other.example.net" }));
+    expect(misaligned).toEqual([expect.stringMatching(/DKIM_DOMAIN other\.example\.net is not aligned with the From domain example\.com/)]);
+    expect(configWarnings(loadConfig({ ...PRODUCTION, ...dkim, DKIM_DOMAIN: "example.com" }))).toEqual([]);
+    // Relaxed alignment (DMARC): the From domain may be a subdomain of the signing domain, or the other way round.
+    expect(configWarnings(loadConfig({ ...PRODUCTION, ...dkim, DKIM_DOMAIN: "EXAMPLE.com", MAIL_FROM: "papers@news.example.com" }))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...PRODUCTION, ...dkim, DKIM_DOMAIN: "mail.example.com" }))).toEqual([]);
+    expect(configWarnings(loadConfig({ ...PRODUCTION, ...dkim, DKIM_DOMAIN: "notexample.com" }))).toHaveLength(1);
+    expect(configWarnings(loadConfig(PRODUCTION))).toEqual([]);
   });
 
   it("has working defaults for a zero-config development start", () => {

@@ -1,20 +1,11 @@
-import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogger, scrubAddresses, withLogContext } from "../src/log.ts";
+import { scrubAddresses, withLogContext } from "../src/log.ts";
 import { signSubscriberToken } from "../src/subscriptions/tokens.ts";
 import { redactPath } from "../src/web/request-log.ts";
+import { captureLog } from "./support/log-capture.ts";
 import { startTestService, TEST_SECRET, type TestService } from "./support/service.ts";
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, log: createLogger("debug", { destination: stream }) };
-}
+const capture = () => captureLog();
 
 describe("structured logs", () => {
   it("writes JSON lines with level, time and message, and the context's fields on every line inside it", async () => {
@@ -29,11 +20,38 @@ describe("structured logs", () => {
     expect(lines[1]).not.toHaveProperty("reqId");
   });
 
+  it("keeps one line's fields off the next line in the same context", async () => {
+    const { lines, log } = capture();
+    withLogContext({ reqId: "r-2" }, () => {
+      log.warn({ err: new Error("first"), detail: "one" }, "first");
+      log.info("second");
+    });
+    expect(lines[1]).toMatchObject({ reqId: "r-2", msg: "second" });
+    expect(lines[1]).not.toHaveProperty("err");
+    expect(lines[1]).not.toHaveProperty("detail");
+  });
+
   it("redacts tokens, email addresses and secrets", () => {
     const { lines, log } = capture();
     log.warn({ token: "abc", email: "a@b.example", nested: { appSecret: "s", email: "x@y.example" } }, "x");
     expect(JSON.stringify(lines[0])).not.toMatch(/abc|a@b\.example|x@y\.example|"s"/);
     expect(scrubAddresses("550 5.1.1 <someone@example.com>: no such user")).toBe("550 5.1.1 <[address]>: no such user");
+  });
+
+  it("never writes a link token, whatever carries it: message, error message or stack", () => {
+    const { lines, log } = capture();
+    const signed = signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "unsubscribe");
+    const confirm = "Xq3v0bJd6fL2mN8pR4sT1uW7yZ9aC5eG0hK2jM4nP6r";
+    log.error({ err: new Error(`could not read /unsubscribe/${signed}`) }, `error on POST /unsubscribe/${signed}`);
+    log.warn(`confirmation ${confirm} failed`);
+    log.info({ detail: `see /confirm/${confirm}` }, "x");
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain(signed);
+    expect(text).not.toContain(signed.split(".").at(-1));
+    expect(text).not.toContain(confirm);
+    expect(lines[0]!.msg).toBe("error on POST /unsubscribe/[token]");
+    expect((lines[0]!.err as { message: string }).message).toBe("could not read /unsubscribe/[token]");
+    expect((lines[0]!.err as { stack: string }).stack).toContain("could not read /unsubscribe/[token]");
   });
 
   it("cuts link tokens out of logged paths", () => {

@@ -13,7 +13,7 @@ import { loadEmailTemplates } from "../mail/templates.ts";
 import type { Mailer } from "../mail/transport.ts";
 import { resolveAppSecret } from "../secret.ts";
 import { normalizeEmail } from "../subscriptions/input.ts";
-import { subscriberLinks } from "../subscriptions/links.ts";
+import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import type { Command } from "./command.ts";
 import { createProgress } from "./progress.ts";
 
@@ -68,17 +68,25 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     const boss = runtime.boss;
     const startedAt = new Date();
     // Planning is idempotent (one digest per reader and date): after an outage it simply runs again.
-    const plan = await gate.run(() => planAllDigests(db, { now: startedAt, date, onBatch: (ids) => enqueueDigests(boss, ids) }));
-    console.log(`planned ${plan.planned.length} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
-    // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died). Digests
-    // planned by an attempt that an outage cut short are among them.
-    const plannedNow = new Set(plan.planned);
-    const leftover = (await gate.run(() => db.digest.findMany({ where: { status: { in: ["planned", "sending"] } }, select: { id: true } }))).map((d) => d.id).filter((id) => !plannedNow.has(id));
+    let planningAttempts = 0;
+    const plan = await gate.run(() => {
+      planningAttempts += 1;
+      return planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(boss, ids) });
+    });
+    console.log(`planned ${plan.planned} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
+    // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died). When an
+    // outage cut a planning attempt of this run short, the digests it planned may have missed their queue job: then
+    // every open digest is queued again (a second job for a digest is harmless: its claim decides).
+    const interruptedPlanning = planningAttempts > 1;
+    const leftover = (
+      await gate.run(() => db.digest.findMany({ where: { status: { in: ["planned", "sending"] }, ...(interruptedPlanning ? {} : { plannedAt: { lt: startedAt } }) }, select: { id: true } }))
+    ).map((d) => d.id);
     if (leftover.length) {
-      console.log(`resuming ${leftover.length} unfinished digest(s) from an earlier run`);
+      console.log(`resuming ${leftover.length} unfinished digest(s) ${interruptedPlanning ? "(planned before the database went away, or by an earlier run)" : "from an earlier run"}`);
       await gate.run(() => enqueueDigests(boss, leftover));
     }
-    const total = plan.planned.length + leftover.length;
+    // After an interrupted planning, `leftover` holds every open digest, this run's too.
+    const total = interruptedPlanning ? leftover.length : plan.planned + leftover.length;
     open = total;
     let interrupted = false;
     const interrupt = () => {
@@ -142,16 +150,22 @@ async function preview({ config, log, values }: Parameters<Command["run"]>[0], d
   const emails = await loadEmailTemplates();
   const database = await openDatabase(config, log);
   try {
-    const result = await previewDigest(database.db, normalizeEmail(email.trim()), date ? new Date(`${date}T00:00:00Z`) : new Date());
-    if (!result) {
-      console.error(`digest preview: no subscriber ${email}, or no new matching paper for them`);
+    const result = await previewDigest(database.db, normalizeEmail(email.trim()), date ? new Date(`${date}T00:00:00Z`) : new Date(), config.sources.trendingWindowDays);
+    if (result.kind === "no-subscriber") {
+      console.error(`digest preview: there is no subscriber ${email}`);
       return 1;
     }
+    if (result.kind === "nothing-new") {
+      console.error(`digest preview: ${email} has no new matching paper for that day (their digest would be recorded as skipped)`);
+      return 1;
+    }
+    // A digest not planned yet has no page of its own: the link then goes to the papers list.
     const rendered = renderDigest(emails, result.content, {
       baseUrl: config.publicBaseUrl,
-      viewInBrowserUrl: digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, "00000000-0000-0000-0000-000000000000"),
+      viewInBrowserUrl: result.digestId ? digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.digestId) : `${config.publicBaseUrl}/papers`,
       ...subscriberLinks({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId),
       postalAddress: config.mail.postalAddress,
+      feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId, paperId, verdict),
     });
     const out = values.out as string | undefined;
     if (out) {

@@ -1,6 +1,7 @@
 import { ingestPath } from "../corpus/ingest.ts";
 import { formatIngestReport } from "../corpus/report.ts";
 import { openDatabase } from "../db/database.ts";
+import { refreshMatching } from "../topics/paper-index.ts";
 import type { Command } from "./command.ts";
 
 export const ingestCommand: Command = {
@@ -16,6 +17,7 @@ export const ingestCommand: Command = {
       for (const target of positionals) {
         const report = await ingestPath(database.db, target);
         for (const line of formatIngestReport(report)) console.log(line);
+        if (report.added || report.updated) console.log(`matched: ${(await refreshMatching(database.db)).indexed.length} paper(s) indexed for topics and keywords`);
       }
       return 0;
     } finally {

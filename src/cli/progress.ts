@@ -3,6 +3,8 @@ import cliProgress from "cli-progress";
 
 export interface Progress {
   update(done: number, label?: string): void;
+  /** When the amount of work turns out different from the first estimate. */
+  setTotal(total: number): void;
   stop(): void;
 }
 
@@ -10,11 +12,14 @@ export function createProgress(title: string, total: number): Progress {
   if (process.stdout.isTTY) {
     const bar = new cliProgress.SingleBar({ format: `${title} [{bar}] {value}/{total} {label}`, hideCursor: true }, cliProgress.Presets.shades_classic);
     bar.start(total, 0, { label: "" });
-    return { update: (done, label = "") => bar.update(done, { label }), stop: () => bar.stop() };
+    return { update: (done, label = "") => bar.update(done, { label }), setTotal: (t) => bar.setTotal(t), stop: () => bar.stop() };
   }
   let lastLogged = -1;
   let lastTime = 0;
   return {
+    setTotal(t) {
+      total = t;
+    },
     update(done, label = "") {
       const now = Date.now();
       if (done === total || now - lastTime > 2000) {

@@ -1,9 +1,11 @@
+import { SOURCE_NAMES } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { openDatabase } from "../db/database.ts";
+import { latestRuns } from "../sources/runs.ts";
 import type { Command } from "./command.ts";
 
 export const statsCommand: Command = {
-  summary: "Subscribers by state, and digests by state for the last 14 days.",
+  summary: "Subscribers by state, digests by state for the last 14 days, retries waiting, papers, and each source's last run.",
   async run({ config, log }) {
     const database = await openDatabase(config, log);
     try {
@@ -23,7 +25,19 @@ export const statsCommand: Command = {
       }
       if (!days.length) console.log("  (none)");
       console.log(`\n${await describeRetries(db, new Date())}`);
-      console.log(`\nPapers: ${await db.paper.count()}`);
+      const withSignals = await db.paper.count({ where: { signals: { some: {} } } });
+      console.log(`\nPapers: ${await db.paper.count()} (${withSignals} with upvote signals)`);
+      console.log("\nSources (last run; last success)");
+      const when = (d: Date) => d.toISOString().slice(0, 16).replace("T", " ");
+      for (const { source, last, lastOk } of await latestRuns(db, SOURCE_NAMES)) {
+        const on = config.sources.enabled.includes(source) ? "on " : "off";
+        if (!last) {
+          console.log(`  ${source.padEnd(12)} ${on}  never run`);
+          continue;
+        }
+        const result = last.status === "failed" ? `failed: ${last.error}` : last.status === "skipped" ? "skipped" : `${last.status}, ${last.added} added, ${last.updated} updated, ${last.signals} signals`;
+        console.log(`  ${source.padEnd(12)} ${on}  ${when(last.startedAt)} UTC ${result}; last success ${lastOk ? `${when(lastOk.startedAt)} UTC` : "never"}`);
+      }
       return 0;
     } finally {
       await database.close();

@@ -1,8 +1,11 @@
-// Papers -> database. Idempotent: a paper is identified by its key, so re-ingesting adds nothing.
+// Saved pages -> database (the folder source). Idempotent: a paper is found again by its title, so re-ingesting adds
+// nothing; the same paper from Hugging Face or arXiv lands in the same row (store.ts).
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { Db } from "../db/client.ts";
+import type { IncomingPaper } from "./merge.ts";
 import { type CorpusWarning, type ParsedPaper, parseCorpus } from "./parse.ts";
+import { storePapers } from "./store.ts";
 
 export interface IngestReport {
   files: number;
@@ -17,20 +20,26 @@ export interface IngestReport {
 export async function ingestPath(db: Db, target: string, now: () => Date = () => new Date()): Promise<IngestReport> {
   const report: IngestReport = { files: 0, papers: 0, added: 0, updated: 0, unchanged: 0, warnings: [] };
   for (const file of await listCorpusFiles(target)) {
-    const content = await fs.readFile(file);
-    const parsed = parseCorpus(content, path.relative(process.cwd(), file) || file);
-    const counts = await storePapers(db, parsed.papers, path.basename(file), now());
+    const counts = await ingestFile(db, file, now());
     report.files += 1;
-    report.papers += parsed.papers.length;
+    report.papers += counts.papers;
     report.added += counts.added;
     report.updated += counts.updated;
     report.unchanged += counts.unchanged;
-    report.warnings.push(...parsed.warnings);
+    report.warnings.push(...counts.warnings);
   }
   return report;
 }
 
-async function listCorpusFiles(target: string): Promise<string[]> {
+/** One saved page: parse, store, and say what happened (warnings carry file and line). */
+export async function ingestFile(db: Db, file: string, seenAt: Date) {
+  const content = await fs.readFile(file);
+  const parsed = parseCorpus(content, path.relative(process.cwd(), file) || file);
+  const counts = await storePapers(db, fromSavedPage(parsed.papers), { source: "folder", seenIn: path.basename(file), seenAt });
+  return { papers: parsed.papers.length, added: counts.added, updated: counts.updated, unchanged: counts.unchanged, warnings: parsed.warnings };
+}
+
+export async function listCorpusFiles(target: string): Promise<string[]> {
   const stat = await fs.stat(target).catch(() => undefined);
   if (!stat) throw new Error(`corpus path not found: ${target}`);
   if (stat.isFile()) return [target];
@@ -41,50 +50,7 @@ async function listCorpusFiles(target: string): Promise<string[]> {
     .sort();
 }
 
-/** Adds new papers, updates changed ones, and refreshes rank and last-seen time of all, in one transaction. */
-export async function storePapers(db: Db, papers: ParsedPaper[], sourceFile: string, seenAt: Date) {
-  if (papers.length === 0) return { added: 0, updated: 0, unchanged: 0 };
-  return db.$transaction(async (tx) => {
-    const existing = await tx.paper.findMany({
-      where: { key: { in: papers.map((p) => p.key) } },
-      select: { id: true, key: true, title: true, abstract: true },
-    });
-    const byKey = new Map(existing.map((p) => [p.key, p]));
-    const fresh = papers.filter((p) => !byKey.has(p.key));
-    // skipDuplicates: another process may ingest the same page at the same moment.
-    const created = await tx.paper.createMany({
-      data: fresh.map((p) => ({
-        key: p.key,
-        title: p.title,
-        displayTitle: p.displayTitle,
-        abstract: p.abstract,
-        links: p.links,
-        codeUrl: p.codeUrl ?? null,
-        rank: p.rank,
-        sourceFile,
-        firstSeenAt: seenAt,
-        lastSeenAt: seenAt,
-      })),
-      skipDuplicates: true,
-    });
-    let updated = 0;
-    for (const paper of papers) {
-      const before = byKey.get(paper.key);
-      if (!before) continue;
-      const changed = before.title !== paper.title || before.abstract !== paper.abstract;
-      if (changed) updated += 1;
-      await tx.paper.update({
-        where: { id: before.id },
-        data: {
-          rank: paper.rank,
-          sourceFile,
-          lastSeenAt: seenAt,
-          ...(changed
-            ? { title: paper.title, displayTitle: paper.displayTitle, abstract: paper.abstract, links: paper.links, codeUrl: paper.codeUrl ?? null }
-            : {}),
-        },
-      });
-    }
-    return { added: created.count, updated, unchanged: existing.length - updated };
-  }, { timeout: 60_000 });
+/** A saved page's papers as the store takes them: no ids or authors, only what the page shows. */
+export function fromSavedPage(papers: ParsedPaper[]): IncomingPaper[] {
+  return papers.map((p) => ({ title: p.title, displayTitle: p.displayTitle, abstract: p.abstract, links: p.links, codeUrl: p.codeUrl, rank: p.rank }));
 }

@@ -7,7 +7,7 @@ export function listTrendingPapers(db: Db, opts: { limit: number; offset?: numbe
     orderBy: [{ firstSeenAt: "desc" }, { rank: "asc" }, { id: "asc" }],
     take: opts.limit,
     skip: opts.offset ?? 0,
-    select: { id: true, displayTitle: true, abstract: true, codeUrl: true, rank: true, firstSeenAt: true },
+    select: { id: true, displayTitle: true, abstract: true, codeUrl: true, rank: true, firstSeenAt: true, upvotes: true },
   });
 }
 
@@ -18,7 +18,23 @@ export function countPapers(db: Db) {
 export function findPaper(db: Db, id: number) {
   return db.paper.findUnique({
     where: { id },
-    select: { id: true, displayTitle: true, abstract: true, links: true, codeUrl: true, rank: true, firstSeenAt: true, sourceFile: true },
+    select: {
+      id: true,
+      displayTitle: true,
+      abstract: true,
+      links: true,
+      codeUrl: true,
+      rank: true,
+      firstSeenAt: true,
+      sourceFile: true,
+      arxivId: true,
+      authors: true,
+      publishedAt: true,
+      hfUrl: true,
+      projectUrl: true,
+      upvotes: true,
+      comments: true,
+    },
   });
 }
 

@@ -1,4 +1,5 @@
 // Pure: the text of a saved trending-papers page -> papers + warnings. No I/O here.
+import { stripUnsafeChars } from "../text-safety.ts";
 import { cleanTitle, extractLinks, paperKey, pickCodeUrl } from "./text.ts";
 
 export interface ParsedPaper {
@@ -79,7 +80,10 @@ export function parseCorpus(content: string | Uint8Array, file: string): ParsedC
 
   lines.forEach((rawLine, index) => {
     const lineNumber = index + 1;
-    let line = rawLine.replace(/\s+/g, " ").trim();
+    // Control and text-direction characters would reach emails and pages (a reversed title, a forged line break).
+    const safeLine = stripUnsafeChars(rawLine);
+    if (safeLine !== rawLine && safeLine.trim() !== "") warn(lineNumber, "removed control or text-direction characters");
+    let line = safeLine.replace(/\s+/g, " ").trim();
     if (line === "") {
       warn(lineNumber, "blank line, ignored");
       return;

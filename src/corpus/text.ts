@@ -1,13 +1,14 @@
 // Pure text helpers for papers: display titles, stable keys, links and lead sentences.
 import { createHash } from "node:crypto";
+import { stripUnsafeChars } from "../text-safety.ts";
 
 // LaTeX text-style commands whose argument is the visible text: \texttt{X} -> X.
 const WRAPPER_COMMANDS = /\\(?:texttt|textbf|textit|textsc|textsf|textrm|emph|mathrm|mathbf|mathit|mathtt|mathsf|mathcal|mathbb|text|operatorname|boldsymbol|bm|url)\s*\{([^{}]*)\}/g;
 const ESCAPED_CHARS = /\\([&%$#_{}])/g;
 
-/** Title as a reader should see it: LaTeX markup removed, everything else (Ü, S^3c, dashes) kept. */
+/** Title as a reader should see it: LaTeX markup and control/direction characters removed, the rest (Ü, S^3c, dashes) kept. */
 export function cleanTitle(raw: string): string {
-  let title = raw.normalize("NFC");
+  let title = stripUnsafeChars(raw).normalize("NFC");
   // Unwrap repeatedly so nested wrappers such as \textbf{\texttt{X}} resolve.
   for (let previous = ""; previous !== title; ) {
     previous = title;
@@ -75,4 +76,11 @@ export function leadSentences(abstract: string, count = 2, maxLength = 420): str
   lead = lead.trim();
   if (lead.length > maxLength) lead = `${lead.slice(0, maxLength - 1).replace(/\s+\S*$/, "")}…`;
   return lead;
+}
+
+/** Authors for a one-line byline: the first `max` names, then "et al." (names as the source gave them). */
+export function shortAuthors(authors: readonly string[], max = 3): string {
+  const names = authors.map((a) => a.replace(/\s+/g, " ").trim()).filter(Boolean);
+  if (names.length <= max) return names.join(", ");
+  return `${names.slice(0, max).join(", ")} et al.`;
 }

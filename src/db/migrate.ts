@@ -103,7 +103,7 @@ async function withEngine<T>(opts: { connectionString: string; schemaPath: strin
     pools.push(pool);
     const adapterFactory = new PrismaPg(pool);
     const connect = adapterFactory.connect.bind(adapterFactory);
-    adapterFactory.connect = async () => reportCharColumns(await connect());
+    adapterFactory.connect = async () => wholeScripts(reportCharColumns(await connect()), pool);
     return adapterFactory;
   };
   const factory = factoryFor(opts.connectionString);
@@ -156,6 +156,23 @@ function reportCharColumns<A extends SqlDriverAdapter>(adapter: A): A {
       result.columnTypes[i] = ColumnTypeEnum.Character;
     });
     return result;
+  };
+  return adapter;
+}
+
+/**
+ * A migration script goes to PostgreSQL whole, as the native engine sends it: the adapter's own executeScript splits
+ * it at every semicolon, which breaks function bodies (`$$ … ; … $$`) and semicolons in comments.
+ */
+function wholeScripts<A extends SqlDriverAdapter>(adapter: A, pool: pg.Pool): A {
+  const report = (adapter as unknown as { onError?: (error: unknown) => never }).onError?.bind(adapter);
+  adapter.executeScript = async (script) => {
+    try {
+      await pool.query(script);
+    } catch (error) {
+      if (report) report(error);
+      throw error;
+    }
   };
   return adapter;
 }

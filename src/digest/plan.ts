@@ -1,12 +1,31 @@
 // Who gets which papers: finds due subscribers and plans their digests in batches, set-based, in transactions.
 // The unique (subscriber, local date) row is the guarantee: several planners at once plan each digest once.
-import type { Db } from "../db/client.ts";
-import { createMatchTables, findDueSubscribers, insertDigestItems, insertDigests, listActiveSubscribers, skipEmptyDigests } from "./queries.ts";
+import { randomBytes } from "node:crypto";
+import { type Db, inTransaction } from "../db/client.ts";
+import { rebuildProfiles } from "../feedback/queries.ts";
+import { ensureKeywordMatches } from "../topics/keywords.ts";
+import { refreshMatching } from "../topics/paper-index.ts";
+import { likedReason, type Pick, type PlanningRun, startPlanningRun } from "./planning.ts";
+import {
+  type DueReader,
+  insertDigests,
+  insertItems,
+  knownTimeZones,
+  listActiveKeywords,
+  loadLikedPapers,
+  loadPaperVectors,
+  loadProfiles,
+  loadReaders,
+  loadSentPapers,
+  type ReaderSelection,
+  skipEmptyDigests,
+  storeEvidence,
+} from "./queries.ts";
 
 export interface PlanResult {
   /** Digests created with papers, ready to send. */
-  planned: string[];
-  /** Digests created without any new matching paper. */
+  planned: number;
+  /** Digests created without any new matching paper (recorded as skipped). */
   skipped: number;
 }
 
@@ -15,38 +34,39 @@ export interface PlanOptions {
   batchSize?: number;
   /** Batches planned at the same time (default 2). */
   parallel?: number;
-  /** Called after each committed batch, e.g. to enqueue its digests. */
+  /** Papers first seen longer ago than this many days are no candidates (TRENDING_WINDOW_DAYS; default 7). */
+  windowDays?: number;
+  /** Called after each committed batch with its planned digests' ids, e.g. to enqueue them. */
   onBatch?: (plannedIds: string[], skipped: number) => Promise<void> | void;
 }
 
 /** The scheduler's job: digests for subscribers whose local delivery hour has come today and who have none yet. */
 export function planDueDigests(db: Db, opts: PlanOptions): Promise<PlanResult> {
-  return planInBatches(db, opts, (limit, afterId) => findDueSubscribers(db, opts.now, limit, afterId));
+  return planInBatches(db, opts, { kind: "due" });
 }
 
 /** `digest run`: every active subscriber's digest for `date` (or their own local today), whatever their hour. */
 export function planAllDigests(db: Db, opts: PlanOptions & { date?: string }): Promise<PlanResult> {
-  return planInBatches(db, opts, (limit, afterId) => listActiveSubscribers(db, opts.now, opts.date ?? null, limit, afterId));
+  return planInBatches(db, opts, { kind: "all", date: opts.date ?? null });
 }
 
-async function planInBatches(
-  db: Db,
-  opts: PlanOptions,
-  nextBatch: (limit: number, afterId: string | null) => Promise<{ subscriberId: string; localDate: string }[]>,
-): Promise<PlanResult> {
-  const batchSize = opts.batchSize ?? 2000;
-  const result: PlanResult = { planned: [], skipped: 0 };
-  // Two batches at once: each is one CPU-bound transaction in PostgreSQL, and batches share no readers.
+async function planInBatches(db: Db, opts: PlanOptions, selection: ReaderSelection): Promise<PlanResult> {
+  const batchSize = opts.batchSize ?? 5000;
+  const result: PlanResult = { planned: 0, skipped: 0 };
+  await prepareMatching(db);
+  const run = await startPlanningRun(db, opts.now, opts.windowDays);
+  const zones = await knownTimeZones(db);
+  // Two batches at once: while one is in PostgreSQL (inserts and index probes) the other picks papers in memory.
   const parallel = opts.parallel ?? 2;
   const inflight = new Set<Promise<void>>();
   let afterId: string | null = null;
   for (;;) {
-    const due = await nextBatch(batchSize, afterId);
+    const due = await loadReaders(db, selection, opts.now, zones, batchSize, afterId);
     if (due.length === 0) break;
     afterId = due.at(-1)!.subscriberId;
-    const work: Promise<void> = planBatch(db, due, opts.now)
+    const work: Promise<void> = planBatch(db, run, due, opts.now)
       .then(async (batch) => {
-        result.planned.push(...batch.planned);
+        result.planned += batch.planned.length;
         result.skipped += batch.skipped;
         await opts.onBatch?.(batch.planned, batch.skipped);
       })
@@ -62,20 +82,108 @@ async function planInBatches(
   return result;
 }
 
-async function planBatch(db: Db, due: { subscriberId: string; localDate: string }[], now: Date) {
-  return db.$transaction(
-    async (tx) => {
-      // The batch's candidate rows (readers × matching papers) are sorted and grouped in memory, not on disk.
-      await tx.$executeRawUnsafe(`SET LOCAL work_mem = '64MB'`);
-      const created = await insertDigests(tx, due, now);
-      if (created.length === 0) return { planned: [] as string[], skipped: 0 };
-      const ids = created.map((d) => d.id);
-      await createMatchTables(tx, created.map((d) => d.subscriberId), now);
-      await insertDigestItems(tx, ids);
-      const skipped = await skipEmptyDigests(tx, ids, now);
-      const planned = await tx.digest.findMany({ where: { id: { in: ids }, status: "planned" }, select: { id: true } });
-      return { planned: planned.map((d) => d.id), skipped };
-    },
-    { timeout: 120_000, maxWait: 30_000 },
-  );
+/**
+ * One batch: what its readers were sent of the window's papers and their profiles (two statements), their papers
+ * picked in memory, the evidence stored, then in one transaction the digests that do not exist yet and their papers.
+ */
+async function planBatch(db: Db, run: PlanningRun, due: DueReader[], now: Date) {
+  const sent = await loadSentPapers(db, due.map((r) => r.subscriberId), run.windowPaperIds);
+  const profiles = await loadProfiles(db, due.filter((r) => r.hasProfile).map((r) => r.subscriberId));
+  const picks = new Map(due.map((r) => [r.subscriberId, run.choosePapers(r, sent.get(r.subscriberId), profiles.get(r.subscriberId))]));
+  await nameLikedPapers(db, run, picks);
+  await storeRunEvidence(db, run, picks);
+
+  const ids = timeOrderedUuids(due.length);
+  const digests = due.map((r, i) => ({ id: ids[i]!, subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
+  return inTransaction(db, async (client) => {
+    const created = await insertDigests(client, digests, now);
+    const skipped = new Set(digests.filter((d) => d.skipped).map((d) => d.id));
+    const planned = created.filter((d) => !skipped.has(d.id));
+    const items = planned.flatMap((d) =>
+      picks.get(d.subscriberId)!.map((p, i) => ({ digestId: d.id, subscriberId: d.subscriberId, paperId: p.paperId, position: i + 1, score: p.score, evidenceId: run.evidence.dbId(p.evidenceNumber!) })),
+    );
+    const inserted = await insertItems(client, items);
+    // Rare: another planner gave one of these readers a picked paper meanwhile; a digest left empty is skipped.
+    const emptied = inserted < items.length ? new Set(await skipEmptyDigests(client, planned.map((d) => d.id), now)) : new Set<string>();
+    return { planned: planned.map((d) => d.id).filter((id) => !emptied.has(id)), skipped: created.length - planned.length + emptied.size };
+  });
+}
+
+/** Every pick gets its run evidence number, and the numbers not stored yet get their database ids. */
+async function storeRunEvidence(db: Db, run: PlanningRun, picks: Map<string, Pick[]>) {
+  const numbers: number[] = [];
+  for (const list of picks.values()) {
+    for (const p of list) {
+      p.evidenceNumber ??= run.evidence.numberOf(p.evidence);
+      numbers.push(p.evidenceNumber);
+    }
+  }
+  const fresh = run.evidence.unstored(numbers);
+  const ids = await storeEvidence(db, fresh);
+  for (const f of fresh) run.evidence.setDbId(f.n, ids.get(f.fingerprint)!);
+}
+
+/** "Because you liked: <title>" for the papers that entered on a profile alone (looked up only for those readers). */
+export async function nameLikedPapers(db: Db, run: PlanningRun, picks: Map<string, Pick[]>) {
+  const readers = [...picks].filter(([, list]) => list.some((p) => p.evidence.reasons[0] === "liked")).map(([id]) => id);
+  if (readers.length === 0) return;
+  const likedBy = new Map<string, { paperId: number; title: string }[]>();
+  for (const l of await loadLikedPapers(db, readers)) {
+    let list = likedBy.get(l.subscriberId);
+    if (!list) likedBy.set(l.subscriberId, (list = []));
+    list.push(l);
+  }
+  const vectorOf = await likedPaperVectors(db, run, [...likedBy.values()].flat().map((l) => l.paperId));
+  for (const id of readers) {
+    const papers = (likedBy.get(id) ?? []).map((l) => ({ title: l.title, vector: vectorOf(l.paperId) }));
+    for (const p of picks.get(id)!) {
+      if (p.evidence.reasons[0] !== "liked") continue;
+      const reason = likedReason(p.paperId, papers, run.vectors);
+      if (reason) p.evidence = { ...p.evidence, reasons: [reason] };
+    }
+  }
+}
+
+/** Liked papers' vectors: the run's for window papers, loaded once per run for older ones. */
+const olderVectors = new WeakMap<PlanningRun, Map<number, ReadonlyMap<string, number>>>();
+async function likedPaperVectors(db: Db, run: PlanningRun, paperIds: number[]) {
+  let cache = olderVectors.get(run);
+  if (!cache) olderVectors.set(run, (cache = new Map()));
+  const missing = [...new Set(paperIds)].filter((id) => !run.vectors.has(id) && !cache.has(id));
+  for (const [id, vector] of await loadPaperVectors(db, missing)) cache.set(id, vector);
+  return (paperId: number) => (run.vectors.has(paperId) ? run.vectors.vectorOf(paperId) : cache.get(paperId)!);
+}
+
+/**
+ * `count` version-7 UUIDs (RFC 9562): milliseconds first, then random bits (one read of random bytes for all). A run's
+ * digests get increasing ids, so their rows and their items' primary key are appended at the end of the index instead
+ * of all over it.
+ */
+export function timeOrderedUuids(count: number, now = Date.now()): string[] {
+  const random = randomBytes(16 * count);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = random.subarray(16 * i, 16 * i + 16);
+    bytes.writeUIntBE(now, 0, 6);
+    bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = bytes.toString("hex");
+    ids.push(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+  }
+  return ids;
+}
+
+/**
+ * Brings the matcher up to date before planning: new papers indexed, topic matches and expansions rebuilt, and the
+ * matches of every keyword an active reader follows. A rebuilt index re-derives readers' profiles from their feedback.
+ */
+export async function prepareMatching(db: Db) {
+  const refreshed = await refreshMatching(db);
+  if (refreshed.rebuilt) await db.$transaction((tx) => rebuildProfiles(tx, null), { timeout: 600_000 });
+  else if (refreshed.indexed.length) {
+    // A paper someone voted on before it was indexed (or whose text changed): their profiles include it now.
+    const voters = await db.feedback.findMany({ where: { paperId: { in: refreshed.indexed } }, distinct: ["subscriberId"], select: { subscriberId: true } });
+    if (voters.length) await db.$transaction((tx) => rebuildProfiles(tx, voters.map((v) => v.subscriberId)), { timeout: 600_000 });
+  }
+  await ensureKeywordMatches(db, await listActiveKeywords(db));
 }

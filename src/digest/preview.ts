@@ -1,43 +1,37 @@
-// A digest as it would be planned now, without recording anything: the real planner runs inside a transaction
-// that is then rolled back.
+// A digest as it would be planned now, without recording anything: the planner's own ranking, in memory.
 import type { Db } from "../db/client.ts";
-import { createMatchTables, insertDigestItems, insertDigests } from "./queries.ts";
-import type { DigestContent } from "./render.ts";
+import { nameLikedPapers } from "./plan.ts";
+import { startPlanningRun } from "./planning.ts";
+import { loadDigestPapers, loadPreferences, loadProfiles, loadSentPapers } from "./queries.ts";
+import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
-class RollBack extends Error {
-  constructor(readonly content: DigestContent | null) {
-    super("rollback");
-  }
-}
+export type PreviewResult =
+  | { kind: "no-subscriber" }
+  | { kind: "nothing-new"; subscriberId: string }
+  /** digestId: the digest already planned for that day, if there is one (it has a "view in browser" page). */
+  | { kind: "digest"; subscriberId: string; digestId?: string; content: DigestContent };
 
-export async function previewDigest(db: Db, email: string, date: Date): Promise<{ subscriberId: string; content: DigestContent } | null> {
+export async function previewDigest(db: Db, email: string, date: Date, windowDays?: number): Promise<PreviewResult> {
   const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true } });
-  if (!subscriber) return null;
-  const localDate = date.toISOString().slice(0, 10);
-  try {
-    await db.$transaction(async (tx) => {
-      const created = await insertDigests(tx, [{ subscriberId: subscriber.id, localDate }], new Date());
-      const digestId =
-        created[0]?.id ?? (await tx.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate: new Date(localDate) } } }))?.id;
-      if (!digestId) throw new RollBack(null);
-      if (created.length) {
-        await createMatchTables(tx, [subscriber.id], new Date());
-        await insertDigestItems(tx, [digestId]);
-      }
-      const items = await tx.digestItem.findMany({
-        where: { digestId },
-        orderBy: { position: "asc" },
-        include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } },
-      });
-      throw new RollBack(
-        items.length
-          ? { localDate: new Date(localDate), email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers: items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })) }
-          : null,
-      );
-    });
-  } catch (err) {
-    if (err instanceof RollBack) return err.content ? { subscriberId: subscriber.id, content: err.content } : null;
-    throw err;
+  if (!subscriber) return { kind: "no-subscriber" };
+  const localDate = new Date(date.toISOString().slice(0, 10));
+  // Already planned for that day: show what will go (or went) out.
+  const existing = await db.digest.findUnique({ where: { subscriberId_localDate: { subscriberId: subscriber.id, localDate } }, select: { id: true } });
+  let papers: DigestContent["papers"];
+  if (existing) {
+    papers = (await loadDigestPapers(db, [existing.id])).get(existing.id) ?? [];
+  } else {
+    const run = await startPlanningRun(db, new Date(), windowDays);
+    const [reader] = await loadPreferences(db, [subscriber.id]);
+    const sent = await loadSentPapers(db, [subscriber.id], run.windowPaperIds);
+    const profiles = reader?.hasProfile ? await loadProfiles(db, [subscriber.id]) : new Map();
+    const picks = new Map([[subscriber.id, reader ? run.choosePapers(reader, sent.get(subscriber.id), profiles.get(subscriber.id)) : []]]);
+    await nameLikedPapers(db, run, picks);
+    const chosen = picks.get(subscriber.id)!;
+    const rows = await db.paper.findMany({ where: { id: { in: chosen.map((c) => c.paperId) } }, select: DIGEST_PAPER_FIELDS });
+    const byId = new Map(rows.map((p) => [p.id, p]));
+    papers = chosen.map((c) => ({ ...byId.get(c.paperId)!, matchedTopics: [...c.evidence.topics], matchedKeywords: [...c.evidence.keywords], reasons: [...c.evidence.reasons] }));
   }
-  return null;
+  if (papers.length === 0) return { kind: "nothing-new", subscriberId: subscriber.id };
+  return { kind: "digest", subscriberId: subscriber.id, digestId: existing?.id, content: { localDate, email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers } };
 }

@@ -1,137 +1,225 @@
-// Set-based SQL for planning: one statement per batch of subscribers, not one query per subscriber and topic.
-// Raw SQL because Prisma cannot express tsquery matching, window functions or INSERT ... SELECT.
+// Set-based SQL for planning: a few statements per batch of readers, none per reader. Raw SQL because Prisma cannot
+// express the trend formula, time-zone arithmetic or bulk INSERT ... SELECT FROM unnest; the per-batch statements go
+// straight to the pg pool (Prisma's per-statement work on arrays of 25,000 values cost more than PostgreSQL's).
+import type pg from "pg";
+import { type Db, poolOf } from "../db/client.ts";
 import { Prisma } from "../generated/prisma/client.ts";
-import { RANKING } from "../topics/ranking.ts";
+import { trendQuery } from "../sources/trend.ts";
+import type { Evidence } from "./evidence.ts";
+import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 
 type Tx = Prisma.TransactionClient;
+/** Prisma keeps DateTime as UTC in `timestamp without time zone`: an ISO string (its Z ignored there) stores the same. */
+const utc = (date: Date) => date.toISOString();
+/**
+ * A PostgreSQL array literal of values that need no quoting (uuids, numbers, ISO dates), for large batch parameters:
+ * node-pg would otherwise quote and escape every element (a measurable share of planning's CPU).
+ */
+const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
+
+/** What a planning run ranks from: candidate papers' trends, and the topic and keyword matches and vectors of those. */
+export async function loadRankingRows(db: Db, now: Date, windowDays: number) {
+  // Raw SQL: the trend formula (src/sources/trend.ts) runs in PostgreSQL, over the papers inside the trending window.
+  const trends = await db.$queryRaw<{ paperId: number; trend: number }[]>`
+    SELECT paper_id AS "paperId", trend FROM (${trendQuery(now, windowDays, Prisma.sql`true`)}) t`;
+  const ids = trends.map((t) => t.paperId);
+  const [topicMatches, keywordMatches, vectors] = await Promise.all([
+    db.$queryRaw<{ topicId: number; slug: string; paperId: number; relevance: number; reason: string }[]>`
+      SELECT tp.topic_id AS "topicId", t.slug, tp.paper_id AS "paperId", tp.relevance, tp.reason
+      FROM topic_papers tp JOIN topics t ON t.id = tp.topic_id WHERE tp.paper_id = ANY(${ids}::int[])`,
+    db.$queryRaw<{ keyword: string; paperId: number; relevance: number; reason: string }[]>`
+      SELECT keyword, paper_id AS "paperId", relevance, reason FROM keyword_papers WHERE paper_id = ANY(${ids}::int[])`,
+    db.$queryRaw<{ paperId: number; term: string; weight: number }[]>`
+      SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY(${ids}::int[])`,
+  ]);
+  return { trends, topicMatches, keywordMatches, vectors };
+}
+
+/** Every keyword an active reader follows (the matcher keeps their matches current before planning). */
+export async function listActiveKeywords(db: Pick<Tx, "$queryRaw">): Promise<string[]> {
+  const rows = await db.$queryRaw<{ keyword: string }[]>`SELECT DISTINCT unnest(keywords) AS keyword FROM subscribers WHERE status = 'active' AND keywords <> '{}'`;
+  return rows.map((r) => r.keyword);
+}
+
+/** Which of the active readers' time zones PostgreSQL knows (once per run; AT TIME ZONE with an unknown one would fail
+ * the whole batch: input is validated, this guards older rows and a PostgreSQL with an older zone database). */
+export async function knownTimeZones(db: Db): Promise<string[]> {
+  const { rows } = await poolOf(db).query<{ name: string }>(
+    `SELECT name FROM pg_timezone_names WHERE name IN (SELECT DISTINCT timezone FROM subscribers WHERE status = 'active')`,
+  );
+  return rows.map((r) => r.name);
+}
+
+export interface ReaderPreferences {
+  subscriberId: string;
+  topicIds: number[];
+  keywords: string[];
+  maxPapers: number;
+  hasProfile: boolean;
+}
+
+export interface DueReader extends ReaderPreferences {
+  /** The reader's date the digest is for, YYYY-MM-DD. */
+  localDate: string;
+}
+
+/** Which readers a planning pass covers: those whose hour has come today and who have no digest for it, or all. */
+export type ReaderSelection = { kind: "due" } | { kind: "all"; date: string | null };
+
+const PREFERENCES = `s.id::text AS "subscriberId", coalesce(s.keywords, '{}') AS keywords, s.max_papers AS "maxPapers",
+  ARRAY(SELECT st.topic_id FROM subscriber_topics st WHERE st.subscriber_id = s.id) AS "topicIds",
+  EXISTS (SELECT 1 FROM reader_profile_terms rp WHERE rp.subscriber_id = s.id) AS "hasProfile"`;
 
 /**
- * Every (topic, paper) and (keyword, paper) match with its relevance, and each matched paper's trend factor
- * (freshness × page position), computed once per planning transaction instead of once per reader.
+ * The next `limit` readers after `afterId` (in id order) of the selection, with their preferences and local date: one
+ * statement per batch. Local date and hour come from each reader's IANA time zone, inside PostgreSQL.
  */
-export async function createMatchTables(tx: Tx, subscriberIds: string[], now: Date) {
-  const weights = `{${RANKING.weights.join(",")}}`;
-  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS topic_matches, keyword_matches, paper_trends`);
-  await tx.$executeRaw`
-    CREATE TEMP TABLE topic_matches ON COMMIT DROP AS
-    SELECT t.id AS topic_id, t.slug AS topic_slug, p.id AS paper_id, ts_rank(${weights}::float4[], p.search_vector, t.query::tsquery)::float8 AS relevance
-    FROM topics t JOIN papers p ON p.search_vector @@ t.query::tsquery`;
-  // Keywords: each distinct keyword of the batch is matched once, however many readers share it.
-  await tx.$executeRaw`
-    CREATE TEMP TABLE keyword_matches ON COMMIT DROP AS
-    SELECT k.keyword, p.id AS paper_id, ${RANKING.keywordBoost}::float8 * ts_rank(${weights}::float4[], p.search_vector, k.query) AS relevance
-    FROM (SELECT keyword, websearch_to_tsquery('english', keyword) AS query
-          FROM (SELECT DISTINCT unnest(keywords) AS keyword FROM subscribers WHERE id = ANY(${subscriberIds}::uuid[])) d) k
-    JOIN papers p ON p.search_vector @@ k.query
-    WHERE k.query::text <> ''`;
-  // float8 throughout: numeric arithmetic here, per candidate row, once cost seconds per batch.
-  await tx.$executeRaw`
-    CREATE TEMP TABLE paper_trends ON COMMIT DROP AS
-    SELECT p.id AS paper_id,
-           power(0.5, greatest(0, extract(epoch FROM (${now}::timestamptz - p.first_seen_at))::float8 / 86400.0) / ${RANKING.freshnessHalfLifeDays}::float8)
-             / (1 + (p.rank - 1) / ${RANKING.rankScale}::float8) AS trend
-    FROM papers p
-    WHERE p.id IN (SELECT paper_id FROM topic_matches UNION SELECT paper_id FROM keyword_matches)`;
-  await tx.$executeRawUnsafe(`CREATE INDEX ON topic_matches (topic_id)`);
-  await tx.$executeRawUnsafe(`CREATE INDEX ON keyword_matches (keyword)`);
-  await tx.$executeRawUnsafe(`ANALYZE topic_matches, keyword_matches, paper_trends`);
+export async function loadReaders(db: Db, selection: ReaderSelection, now: Date, zones: string[], limit: number, afterId: string | null): Promise<DueReader[]> {
+  const due = selection.kind === "due";
+  const { rows } = await poolOf(db).query<DueReader>(
+    `SELECT ${PREFERENCES}, ${due ? "to_char(l.local_now::date, 'YYYY-MM-DD')" : "coalesce($5::text, to_char(l.local_now::date, 'YYYY-MM-DD'))"} AS "localDate"
+     FROM subscribers s
+     CROSS JOIN LATERAL (SELECT CASE WHEN s.timezone = ANY($2::text[]) THEN $1::timestamptz AT TIME ZONE s.timezone END AS local_now) l
+     WHERE s.status = 'active' AND l.local_now IS NOT NULL AND ($3::uuid IS NULL OR s.id > $3::uuid)
+       ${due ? "AND extract(hour FROM l.local_now) >= s.send_hour AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)" : ""}
+     ORDER BY s.id
+     LIMIT $4`,
+    due ? [utc(now), zones, afterId, limit] : [utc(now), zones, afterId, limit, selection.date],
+  );
+  return rows;
 }
 
-/** Creates the digest rows that do not exist yet (unique per subscriber and local date); returns the new ones. */
-export async function insertDigests(tx: Tx, due: { subscriberId: string; localDate: string }[], now: Date) {
-  return tx.$queryRaw<{ id: string; subscriberId: string }[]>`
-    INSERT INTO digests (id, subscriber_id, local_date, status, planned_at, updated_at)
-    SELECT gen_random_uuid(), d.subscriber_id, d.local_date, 'planned', ${now}, ${now}
-    FROM unnest(${due.map((d) => d.subscriberId)}::uuid[], ${due.map((d) => d.localDate)}::date[]) AS d(subscriber_id, local_date)
-    JOIN subscribers s ON s.id = d.subscriber_id
-    WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
-    ON CONFLICT (subscriber_id, local_date) DO NOTHING
-    RETURNING id, subscriber_id AS "subscriberId"`;
+/** These readers' preferences (the preview's one reader). */
+export async function loadPreferences(db: Db, subscriberIds: string[]): Promise<ReaderPreferences[]> {
+  const { rows } = await poolOf(db).query<ReaderPreferences>(`SELECT ${PREFERENCES} FROM subscribers s WHERE s.id = ANY($1::uuid[])`, [subscriberIds]);
+  return rows;
 }
 
-/** Picks each new digest's papers: best score first, never a paper the subscriber was sent before. */
-export async function insertDigestItems(tx: Tx, digestIds: string[]) {
-  // The batch's digests and their readers' topics as small temp tables with statistics, so PostgreSQL starts from
-  // the batch instead of joining every reader's topics with every match (which cost 4× at 20k readers, 20× at 100k).
-  await tx.$executeRawUnsafe(`DROP TABLE IF EXISTS batch_digests, batch_topics`);
-  await tx.$executeRaw`
-    CREATE TEMP TABLE batch_digests ON COMMIT DROP AS
-    SELECT d.id AS digest_id, d.subscriber_id, s.max_papers, s.keywords
-    FROM digests d JOIN subscribers s ON s.id = d.subscriber_id
-    WHERE d.id = ANY(${digestIds}::uuid[])`;
-  await tx.$executeRawUnsafe(`
-    CREATE TEMP TABLE batch_topics ON COMMIT DROP AS
-    SELECT bd.digest_id, bd.subscriber_id, st.topic_id FROM batch_digests bd JOIN subscriber_topics st ON st.subscriber_id = bd.subscriber_id`);
-  await tx.$executeRawUnsafe(`ANALYZE batch_digests, batch_topics`);
-  return tx.$executeRawUnsafe(`
-    WITH candidate AS (
-      SELECT bt.digest_id, bt.subscriber_id, m.paper_id, m.relevance, m.topic_slug AS topic, NULL::text AS keyword
-      FROM batch_topics bt JOIN topic_matches m ON m.topic_id = bt.topic_id
-      UNION ALL
-      SELECT bd.digest_id, bd.subscriber_id, km.paper_id, km.relevance, NULL, km.keyword
-      FROM batch_digests bd CROSS JOIN LATERAL unnest(bd.keywords) AS kw(keyword) JOIN keyword_matches km ON km.keyword = kw.keyword
-    ),
-    -- No DISTINCT in the aggregates: a reader's topics and keywords are distinct already, and without it PostgreSQL
-    -- can hash-aggregate instead of sorting every candidate row.
-    scored AS (
-      SELECT c.digest_id, c.subscriber_id, c.paper_id, sum(c.relevance) AS relevance,
-             coalesce(array_agg(c.topic) FILTER (WHERE c.topic IS NOT NULL), '{}') AS topics,
-             coalesce(array_agg(c.keyword) FILTER (WHERE c.keyword IS NOT NULL), '{}') AS keywords
-      FROM candidate c
-      WHERE NOT EXISTS (SELECT 1 FROM digest_items di WHERE di.subscriber_id = c.subscriber_id AND di.paper_id = c.paper_id)
-      GROUP BY c.digest_id, c.subscriber_id, c.paper_id
-    ),
-    ranked AS (
-      SELECT sc.*, sc.relevance * pt.trend AS score,
-             row_number() OVER (PARTITION BY sc.digest_id ORDER BY sc.relevance * pt.trend DESC, pt.trend DESC, sc.paper_id) AS position
-      FROM scored sc JOIN paper_trends pt ON pt.paper_id = sc.paper_id
-    )
-    INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, matched_topics, matched_keywords)
-    SELECT r.digest_id, r.subscriber_id, r.paper_id, r.position, r.score, r.topics, r.keywords
-    FROM ranked r JOIN batch_digests bd ON bd.digest_id = r.digest_id
-    WHERE r.position <= bd.max_papers
-    ON CONFLICT DO NOTHING`);
+/** The papers among the window's that each reader was sent before: an index range per reader. */
+export async function loadSentPapers(db: Db, subscriberIds: string[], windowPaperIds: number[]): Promise<Map<string, Set<number>>> {
+  const { rows } = await poolOf(db).query<{ subscriberId: string; paperIds: number[] }>(
+    `SELECT subscriber_id::text AS "subscriberId", array_agg(paper_id) AS "paperIds" FROM digest_items
+     WHERE subscriber_id = ANY($1::uuid[]) AND paper_id = ANY($2::int[]) GROUP BY subscriber_id`,
+    [arrayLiteral(subscriberIds), arrayLiteral(windowPaperIds)],
+  );
+  return new Map(rows.map((r) => [r.subscriberId, new Set(r.paperIds)]));
 }
 
-/** A digest with no new matching paper is recorded as skipped, not sent empty. */
-export async function skipEmptyDigests(tx: Tx, digestIds: string[], now: Date) {
-  return tx.$executeRaw`
-    UPDATE digests d SET status = 'skipped', last_error = 'no new matching papers', updated_at = ${now}
-    WHERE d.id = ANY(${digestIds}::uuid[]) AND NOT EXISTS (SELECT 1 FROM digest_items i WHERE i.digest_id = d.id)`;
+/** These readers' feedback profiles (terms and weights; one row per reader). */
+export async function loadProfiles(db: Db, subscriberIds: string[]): Promise<Map<string, { term: string; weight: number }[]>> {
+  if (subscriberIds.length === 0) return new Map();
+  const { rows } = await poolOf(db).query<{ subscriberId: string; terms: string[]; weights: number[] }>(
+    `SELECT subscriber_id::text AS "subscriberId", array_agg(term) AS terms, array_agg(weight) AS weights
+     FROM reader_profile_terms WHERE subscriber_id = ANY($1::uuid[]) GROUP BY subscriber_id`,
+    [subscriberIds],
+  );
+  return new Map(rows.map((p) => [p.subscriberId, p.terms.map((term, i) => ({ term, weight: p.weights[i]! }))]));
+}
+
+/** The papers these readers liked (most recent first): to name the closest in "Because you liked". */
+export async function loadLikedPapers(db: Db, subscriberIds: string[]) {
+  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string }>(
+    `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title
+     FROM feedback f JOIN papers p ON p.id = f.paper_id
+     WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0`,
+    [subscriberIds],
+  );
+  return rows;
+}
+
+/** Term vectors of these papers (liked papers outside the trending window, which the run has not loaded). */
+export async function loadPaperVectors(db: Db, paperIds: number[]): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>(paperIds.map((id) => [id, new Map()]));
+  if (paperIds.length === 0) return out;
+  const { rows } = await poolOf(db).query<{ paperId: number; term: string; weight: number }>(
+    `SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY($1::int[])`,
+    [paperIds],
+  );
+  for (const r of rows) out.get(r.paperId)!.set(r.term, r.weight);
+  return out;
 }
 
 /**
- * Active subscribers whose delivery hour has come on their local date and who have no digest for it.
- * Local date and hour come from each subscriber's IANA time zone, inside PostgreSQL.
+ * Database ids of this evidence, storing what is new (fingerprint unique: concurrent runs store each once). Outside
+ * the batch's transaction, so a rolled-back batch leaves only reusable rows.
  */
-export async function findDueSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, limit: number, afterId: string | null) {
-  return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", to_char(l.local_now::date, 'YYYY-MM-DD') AS "localDate"
-    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
-    WHERE s.status = 'active'
-      AND l.local_now IS NOT NULL
-      AND extract(hour FROM l.local_now) >= s.send_hour
-      AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)
-      AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
-    ORDER BY s.id
-    LIMIT ${limit}`;
+export async function storeEvidence(db: Db, rows: { fingerprint: string; evidence: Evidence }[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map();
+  const pool = poolOf(db);
+  const fingerprints = rows.map((r) => r.fingerprint);
+  // Lists of lists do not fit unnest: each list travels as one text, joined by U+001D (no list item holds it).
+  await pool.query(
+    `INSERT INTO digest_evidence (paper_id, fingerprint, topics, keywords, reasons)
+     SELECT x.paper_id, x.fingerprint, coalesce(string_to_array(nullif(x.topics, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.keywords, ''), chr(29)), '{}'), coalesce(string_to_array(nullif(x.reasons, ''), chr(29)), '{}')
+     FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(paper_id, fingerprint, topics, keywords, reasons)
+     ON CONFLICT (fingerprint) DO NOTHING`,
+    [rows.map((r) => r.evidence.paperId), fingerprints, ...(["topics", "keywords", "reasons"] as const).map((k) => rows.map((r) => r.evidence[k].join("\u001d")))],
+  );
+  const { rows: stored } = await pool.query<{ id: number; fingerprint: string }>(`SELECT id, fingerprint FROM digest_evidence WHERE fingerprint = ANY($1::text[])`, [fingerprints]);
+  return new Map(stored.map((r) => [r.fingerprint, r.id]));
 }
 
 /**
- * The subscriber's local time at `now`, or NULL for a zone PostgreSQL does not know. CASE makes the check come
- * first: an unknown zone in AT TIME ZONE would fail the whole query, and so everyone's digest (input is validated;
- * this guards older rows).
+ * Creates the batch's digest rows that do not exist yet (unique per reader and local date), planned or, with no new
+ * paper, skipped; only for readers still active and not suppressed. Returns the rows created.
  */
-function localNow(now: Date) {
-  return Prisma.sql`CASE WHEN s.timezone IN (SELECT name FROM pg_timezone_names) THEN ${now}::timestamptz AT TIME ZONE s.timezone END`;
+export async function insertDigests(client: pg.ClientBase, digests: { id: string; subscriberId: string; localDate: string; skipped: boolean }[], now: Date) {
+  const { rows } = await client.query<{ id: string; subscriberId: string }>(
+    `INSERT INTO digests (id, subscriber_id, local_date, status, last_error, planned_at, updated_at)
+     SELECT d.id, d.subscriber_id, d.local_date, CASE WHEN d.skipped THEN 'skipped' ELSE 'planned' END::digest_status,
+            CASE WHEN d.skipped THEN 'no new matching papers' END, $5, $5
+     FROM unnest($1::uuid[], $2::uuid[], $3::date[], $4::bool[]) AS d(id, subscriber_id, local_date, skipped)
+     JOIN subscribers s ON s.id = d.subscriber_id
+     WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
+     ON CONFLICT (subscriber_id, local_date) DO NOTHING
+     RETURNING id::text, subscriber_id::text AS "subscriberId"`,
+    [arrayLiteral(digests.map((d) => d.id)), arrayLiteral(digests.map((d) => d.subscriberId)), arrayLiteral(digests.map((d) => d.localDate)), digests.map((d) => d.skipped), utc(now)],
+  );
+  return rows;
 }
 
-/** Every active subscriber, with the given date or their own local date (for `digest run`). */
-export async function listActiveSubscribers(db: Pick<Tx, "$queryRaw">, now: Date, date: string | null, limit: number, afterId: string | null) {
-  return db.$queryRaw<{ subscriberId: string; localDate: string }[]>`
-    SELECT s.id AS "subscriberId", coalesce(${date}::text, to_char(l.local_now::date, 'YYYY-MM-DD')) AS "localDate"
-    FROM subscribers s CROSS JOIN LATERAL (SELECT ${localNow(now)} AS local_now) l
-    WHERE s.status = 'active' AND l.local_now IS NOT NULL AND (${afterId}::uuid IS NULL OR s.id > ${afterId}::uuid)
-    ORDER BY s.id
-    LIMIT ${limit}`;
+/**
+ * Digest items, in one statement; returns how many went in. The unique reader-and-paper index drops a paper the reader
+ * got meanwhile (a planner of another date at the same time), instead of failing the batch.
+ */
+export async function insertItems(client: pg.ClientBase, items: { digestId: string; subscriberId: string; paperId: number; position: number; score: number; evidenceId: number }[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const { rowCount } = await client.query(
+    `INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, evidence_id)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int2[], $5::float8[], $6::int[])
+     ON CONFLICT DO NOTHING`,
+    [items.map((i) => i.digestId), items.map((i) => i.subscriberId), items.map((i) => i.paperId), items.map((i) => i.position), items.map((i) => i.score), items.map((i) => i.evidenceId)].map(arrayLiteral),
+  );
+  return rowCount ?? 0;
+}
+
+/** Planned digests that ended up without papers: recorded as skipped. Returns their ids. */
+export async function skipEmptyDigests(client: pg.ClientBase, digestIds: string[], now: Date): Promise<string[]> {
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE digests d SET status = 'skipped', last_error = 'no new matching papers', updated_at = $2
+     WHERE d.id = ANY($1::uuid[]) AND d.status = 'planned' AND NOT EXISTS (SELECT 1 FROM digest_items i WHERE i.digest_id = d.id)
+     RETURNING id::text`,
+    [digestIds, utc(now)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The papers of these digests, in order, with why each is there: what send, the digest page and the preview show. */
+export async function loadDigestPapers(db: Db, digestIds: string[]): Promise<Map<string, DigestContent["papers"]>> {
+  const items = await db.digestItem.findMany({ where: { digestId: { in: digestIds } }, orderBy: [{ digestId: "asc" }, { position: "asc" }] });
+  const [papers, evidence] = await Promise.all([
+    db.paper.findMany({ where: { id: { in: [...new Set(items.map((i) => i.paperId))] } }, select: DIGEST_PAPER_FIELDS }),
+    db.digestEvidence.findMany({ where: { id: { in: [...new Set(items.map((i) => i.evidenceId))] } } }),
+  ]);
+  const paperById = new Map(papers.map((p) => [p.id, p]));
+  const evidenceById = new Map(evidence.map((e) => [e.id, e]));
+  const out = new Map<string, DigestContent["papers"]>(digestIds.map((id) => [id, []]));
+  for (const item of items) {
+    const paper = paperById.get(item.paperId);
+    const why = evidenceById.get(item.evidenceId);
+    // A paper deleted since planning is left out (its items go with it; this covers the moment in between).
+    if (!paper) continue;
+    out.get(item.digestId)!.push({ ...paper, matchedTopics: why?.topics ?? [], matchedKeywords: why?.keywords ?? [], reasons: why?.reasons ?? [] });
+  }
+  return out;
 }

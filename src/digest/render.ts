@@ -1,8 +1,10 @@
 // Pure: a planned digest's data -> subject, HTML and text. The MJML was compiled once at start (mail/templates.ts);
 // here each recipient costs one Handlebars fill, which escapes everything a paper or a reader typed.
-import { leadSentences } from "../corpus/text.ts";
+import { arxivAbsUrl, arxivPdfUrl } from "../corpus/arxiv.ts";
+import { leadSentences, shortAuthors } from "../corpus/text.ts";
 import type { EmailTemplates, RenderedEmail } from "../mail/templates.ts";
 import { TOPICS } from "../topics/catalog.ts";
+import { describeReasons } from "../topics/reasons.ts";
 
 export interface DigestContent {
   localDate: Date;
@@ -13,10 +15,18 @@ export interface DigestContent {
     displayTitle: string;
     abstract: string;
     codeUrl: string | null;
+    arxivId?: string | null;
+    authors?: string[];
+    upvotes?: number | null;
     matchedTopics: string[];
     matchedKeywords: string[];
+    /** Evidence records from the planner (topics/reasons.ts); older digests have none. */
+    reasons?: string[];
   }[];
 }
+
+/** The paper fields a digest shows: what send, preview and the digest page load. */
+export const DIGEST_PAPER_FIELDS = { id: true, displayTitle: true, abstract: true, codeUrl: true, arxivId: true, authors: true, upvotes: true } as const;
 
 export interface DigestLinks {
   baseUrl: string;
@@ -24,6 +34,8 @@ export interface DigestLinks {
   manageUrl: string;
   unsubscribeUrl: string;
   postalAddress: string;
+  /** The reader's "more / less like this" link for a paper. */
+  feedbackUrl(paperId: number, verdict: "more" | "less"): string;
 }
 
 export interface RenderedDigest extends RenderedEmail {
@@ -77,8 +89,11 @@ export function renderDigest(templates: EmailTemplates, content: DigestContent, 
       title: paper.displayTitle,
       lead: leadOf(paper.abstract),
       why: whyMatched(paper),
+      moreUrl: links.feedbackUrl(paper.id, "more"),
+      lessUrl: links.feedbackUrl(paper.id, "less"),
       codeUrl: paper.codeUrl,
       paperUrl: `${links.baseUrl}/papers/${paper.id}`,
+      ...paperMeta(paper),
     })),
     viewInBrowserUrl: links.viewInBrowserUrl,
     manageUrl: links.manageUrl,
@@ -102,8 +117,21 @@ export function digestSubject(content: { localDate: Date; papers: Pick<DigestCon
   return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
 }
 
-function whyMatched(paper: DigestContent["papers"][number]): string {
+/** The evidence, quoted: `matched “process supervision” (Reward Models)`; older digests name only the topics. */
+export function whyMatched(paper: Pick<DigestContent["papers"][number], "matchedTopics" | "matchedKeywords" | "reasons">): string {
+  const described = describeReasons(paper.reasons ?? [], (slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);
+  if (described.length) return described.join(" · ");
   const topics = paper.matchedTopics.map((slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);
   const keywords = paper.matchedKeywords.map((k) => `your keyword “${k}”`);
   return [...topics, ...keywords].join(", ");
+}
+
+/** "▲ 142 · Ada Lovelace, Alan Turing, Grace Hopper et al." and the arXiv links, for emails and pages. */
+export function paperMeta(paper: Pick<DigestContent["papers"][number], "arxivId" | "authors" | "upvotes">) {
+  const parts = [paper.upvotes ? `▲ ${paper.upvotes}` : "", shortAuthors(paper.authors ?? [])].filter(Boolean);
+  return {
+    meta: parts.join(" · "),
+    arxivUrl: paper.arxivId ? arxivAbsUrl(paper.arxivId) : null,
+    pdfUrl: paper.arxivId ? arxivPdfUrl(paper.arxivId) : null,
+  };
 }

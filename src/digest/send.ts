@@ -9,11 +9,12 @@ import type { OutageGate } from "../db/outage-gate.ts";
 import { type Logger, scrubAddresses } from "../log.ts";
 import type { EmailTemplates } from "../mail/templates.ts";
 import { listHeaders, type Mailer } from "../mail/transport.ts";
-import { subscriberLinks } from "../subscriptions/links.ts";
+import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
 import type { FailureReport } from "./failure-report.ts";
 import { classifySendFailure, type SendFailure } from "./failures.ts";
+import { loadDigestPapers } from "./queries.ts";
 import { MAX_RETRY_DELAY_SECONDS } from "./queue.ts";
 import { renderDigest } from "./render.ts";
 import type { SendPermit, SendThrottle } from "./throttle.ts";
@@ -101,12 +102,10 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
   const digests = await gate.run(() =>
     db.digest.findMany({
       where: { id: { in: claimed.map((d) => d.id) } },
-      include: {
-        subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } },
-        items: { orderBy: { position: "asc" }, include: { paper: { select: { id: true, displayTitle: true, abstract: true, codeUrl: true } } } },
-      },
+      include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } } },
     }),
   );
+  const papersOf = await gate.run(() => loadDigestPapers(db, digests.map((d) => d.id)));
   const suppressed = new Set(
     (await gate.run(() => db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } }))).map((s) => s.email),
   );
@@ -115,8 +114,10 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
   if (gone.length) {
     const goneIds = gone.map((d) => d.id);
     await gate.run(() => db.digest.updateMany({ where: { id: { in: goneIds }, status: "sending", claimToken }, data: { status: "skipped", lastError: "subscriber no longer active" } }));
-    // Their papers were never sent: free them for a later digest if the reader comes back.
-    await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: goneIds }, digest: { status: "skipped" } } }));
+    // Their papers were never sent: free them for a later digest if the reader comes back. Only digests that are
+    // skipped now (another worker may have taken one over); a second look, so that a repeat after an outage frees them too.
+    const skipped = await gate.run(() => db.digest.findMany({ where: { id: { in: goneIds }, status: "skipped" }, select: { id: true } }));
+    if (skipped.length) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: skipped.map((d) => d.id) } } }));
     for (const d of gone) outcomes.set(d.id, "skipped");
   }
 
@@ -130,9 +131,15 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
         localDate: digest.localDate,
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
-        papers: digest.items.map((i) => ({ ...i.paper, matchedTopics: i.matchedTopics, matchedKeywords: i.matchedKeywords })),
+        papers: papersOf.get(digest.id) ?? [],
       },
-      { baseUrl: deps.publicBaseUrl, viewInBrowserUrl: digestPageUrl(deps, digest.id), ...links, postalAddress: deps.postalAddress },
+      {
+        baseUrl: deps.publicBaseUrl,
+        viewInBrowserUrl: digestPageUrl(deps, digest.id),
+        ...links,
+        postalAddress: deps.postalAddress,
+        feedbackUrl: (paperId, verdict) => feedbackUrl(deps, digest.subscriber.id, paperId, verdict),
+      },
     );
     try {
       await deps.mailer.send({

@@ -12,7 +12,7 @@ export async function openMailer(config: Config, log: Logger): Promise<{ mailer:
   if (config.production) throw new Error("SMTP_URL is required in production");
   try {
     const catcher = await startMailCatcher(config.smtp.devMailPort);
-    log.info(`SMTP_URL is not set: mail goes to the development catcher (${catcher.url}); read it at ${config.publicBaseUrl}/dev/mail`);
+    log.info(`SMTP_URL is not set: mail goes to the development catcher (${catcher.url}); read it at ${config.publicBaseUrl}/dev/mail (from this machine only)`);
     return { mailer: createMailer(config, catcher.url), catcher };
   } catch (err) {
     if ((err as { code?: string }).code !== "EADDRINUSE") throw err;

@@ -1,34 +1,32 @@
 // The two emails of the subscription lifecycle: the double opt-in link, and the manage link for an active address.
+// Each is a row of confirmation_tokens first (the outbox, see outbox.ts); these functions only render and send.
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { confirmUrl, subscriberLinks } from "./links.ts";
 
 const FOOTER_REASON = "You get this email because this address was entered on our subscribe page.";
 
-export async function sendConfirmationEmail(deps: SubscriptionDeps, subscriberId: string, token: string) {
-  const subscriber = await deps.db.subscriber.findUnique({
-    where: { id: subscriberId },
-    select: { email: true, keywords: true, topics: { select: { topic: { select: { name: true, position: true } } } } },
-  });
-  if (!subscriber) return;
-  const topicNames = subscriber.topics.sort((a, b) => a.topic.position - b.topic.position).map((t) => t.topic.name);
-  // Keywords are not echoed: anyone can type any address, and the email must not carry a stranger's text.
-  const keywordNames = subscriber.keywords.length ? [`${subscriber.keywords.length} keyword${subscriber.keywords.length === 1 ? "" : "s"} of your own`] : [];
-  const email = deps.emails.render("confirm", {
-    topicList: [...topicNames, ...keywordNames].join(", "),
-    confirmUrl: confirmUrl(deps.links, token),
-    expiresHours: CONFIRMATION_TTL_HOURS,
-    footerReason: FOOTER_REASON,
-    postalAddress: deps.postalAddress,
-    manageUrl: null,
-    unsubscribeUrl: null,
-  });
-  await deps.mailer.send({ to: subscriber.email, subject: "Confirm your Trending Papers Digest subscription", ...email });
-}
+/** What an opt-in email says, complete: sending it needs no further reads. `rowId` is its outbox row. */
+export type OptInEmail =
+  | { kind: "confirm"; rowId: number; to: string; token: string; topicNames: string[]; keywordCount: number }
+  | { kind: "manage"; rowId: number; to: string; subscriberId: string };
 
-export async function sendManageLinkEmail(deps: SubscriptionDeps, subscriberId: string) {
-  const subscriber = await deps.db.subscriber.findUnique({ where: { id: subscriberId }, select: { email: true } });
-  if (!subscriber) return;
-  const links = subscriberLinks(deps.links, subscriberId);
-  const email = deps.emails.render("manage-link", { ...links, footerReason: FOOTER_REASON, postalAddress: deps.postalAddress });
-  await deps.mailer.send({ to: subscriber.email, subject: "Your Trending Papers Digest subscription", ...email });
+export async function sendOptInEmail(deps: Pick<SubscriptionDeps, "mailer" | "emails" | "links" | "postalAddress">, email: OptInEmail) {
+  if (email.kind === "confirm") {
+    // Keywords are not echoed: anyone can type any address, and the email must not carry a stranger's text.
+    const keywordNames = email.keywordCount ? [`${email.keywordCount} keyword${email.keywordCount === 1 ? "" : "s"} of your own`] : [];
+    const body = deps.emails.render("confirm", {
+      topicList: [...email.topicNames, ...keywordNames].join(", "),
+      confirmUrl: confirmUrl(deps.links, email.token),
+      expiresHours: CONFIRMATION_TTL_HOURS,
+      footerReason: FOOTER_REASON,
+      postalAddress: deps.postalAddress,
+      manageUrl: null,
+      unsubscribeUrl: null,
+    });
+    await deps.mailer.send({ to: email.to, subject: "Confirm your Trending Papers Digest subscription", ...body });
+    return;
+  }
+  const links = subscriberLinks(deps.links, email.subscriberId);
+  const body = deps.emails.render("manage-link", { ...links, footerReason: FOOTER_REASON, postalAddress: deps.postalAddress });
+  await deps.mailer.send({ to: email.to, subject: "Your Trending Papers Digest subscription", ...body });
 }

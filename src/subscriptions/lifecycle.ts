@@ -1,11 +1,13 @@
 // Subscribe, confirm, manage, unsubscribe, delete. Everything a reader does outside the daily email.
-import type { Db } from "../db/client.ts";
+import { type Db, inTransaction } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
-import { sendConfirmationEmail, sendManageLinkEmail } from "./emails.ts";
-import { hashConfirmationToken, newConfirmationToken, verifySubscriberToken, type LinkPurpose } from "./tokens.ts";
-import { readSubscribeState, savePendingSubscription } from "./queries.ts";
+import type { OptInEmail } from "./emails.ts";
+import { deliverOptInEmail } from "./outbox.ts";
+import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose, unusableTokenHash } from "./tokens.ts";
+import { canonicalMailbox } from "./mailbox.ts";
+import { mailboxLock, readSubscribeState, saveManageLinkRow, savePendingSubscription } from "./queries.ts";
 import { isSuppressed } from "./suppression.ts";
 
 export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
@@ -19,40 +21,42 @@ export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
 export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput, ip: string | undefined): Promise<() => Promise<void>> {
   const { db } = deps;
   const now = deps.now?.() ?? new Date();
-  const topicIds = await resolveTopicIds(db, input.topics);
+  const topics = await chosenTopics(db, input.topics);
   await assertKeywordsSearchable(db, input.keywords);
   const dayAgo = new Date(now.getTime() - 24 * 3600_000);
 
-  const outcome = await db.$transaction(async (tx) => {
-    // Lock the address: concurrent requests for one address see each other's rows, so the daily cap holds.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${input.email}))`;
-    const state = await readSubscribeState(tx, input.email, dayAgo);
-    if (state.suppressed || state.emailsToday >= deps.confirmationEmailsPerDay || state.status === "bounced") return { kind: "none" as const };
+  const mailbox = canonicalMailbox(input.email);
+
+  // The mailbox is locked: concurrent requests for any spelling of one address see each other's rows, so the cap holds.
+  const email = await inTransaction(db, async (tx): Promise<OptInEmail | undefined> => {
+    const state = await readSubscribeState(tx, input.email, mailbox, dayAgo);
+    if (state.suppressed || state.emailsToday >= deps.confirmationEmailsPerDay || state.status === "bounced") return undefined;
 
     if (state.subscriberId && (state.status === "active" || state.status === "paused")) {
       // Someone may be typing another person's address: change nothing, tell the owner.
-      await tx.confirmationToken.create({ data: { subscriberId: state.subscriberId, kind: "manage_link", tokenHash: newConfirmationToken().hash, expiresAt: now } });
-      return { kind: "manage" as const, subscriberId: state.subscriberId };
+      const rowId = await saveManageLinkRow(tx, state.subscriberId, unusableTokenHash(), now);
+      return { kind: "manage", rowId, to: input.email, subscriberId: state.subscriberId };
     }
-    const { token, hash } = newConfirmationToken();
-    const subscriberId = await savePendingSubscription(tx, state.subscriberId, {
+    const { token, hash, salt } = newConfirmationToken(deps.links.appSecret);
+    const saved = await savePendingSubscription(tx, state.subscriberId, {
       email: input.email,
+      mailbox,
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
       keywords: input.keywords,
-      topicIds,
+      topicIds: topics.map((t) => t.id),
       ip: ip ?? null,
       tokenHash: hash,
+      salt,
       expiresAt: new Date(now.getTime() + CONFIRMATION_TTL_HOURS * 3600_000),
       now,
     });
-    return { kind: "confirm" as const, subscriberId, token };
-  });
+    return { kind: "confirm", rowId: saved.rowId, to: input.email, token, topicNames: topics.map((t) => t.name), keywordCount: input.keywords.length };
+  }, { lock: mailboxLock(mailbox) });
 
   return async () => {
-    if (outcome.kind === "confirm") await sendConfirmationEmail(deps, outcome.subscriberId, outcome.token);
-    if (outcome.kind === "manage") await sendManageLinkEmail(deps, outcome.subscriberId);
+    if (email) await deliverOptInEmail(deps, email);
   };
 }
 
@@ -82,7 +86,7 @@ export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "n
 }
 
 async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
+  if (!/^[A-Za-z0-9_-]{43}$/.test(token) || !isCanonicalBase64url(token)) return null;
   const now = deps.now?.() ?? new Date();
   return deps.db.confirmationToken.findFirst({
     where: { tokenHash: hashConfirmationToken(token), kind: "confirm", usedAt: null, expiresAt: { gt: now }, subscriber: { status: { in: ["pending", "unsubscribed"] } } },
@@ -90,9 +94,16 @@ async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">
   });
 }
 
-/** The subscriber a signed link belongs to, or a 400 that says the link does not work (never why). */
-export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links">, token: string, purpose: LinkPurpose) {
-  const id = verifySubscriberToken(deps.links.appSecret, token, purpose);
+/**
+ * The subscriber a signed link belongs to, or a 400 that says the link does not work. Only a genuine link is told it
+ * expired (and how to get a new one); anything else gets one message, whether forged or of a deleted subscriber.
+ */
+export async function subscriberFromLink(deps: Pick<SubscriptionDeps, "db" | "links" | "now">, token: string, purpose: LinkPurpose) {
+  const check = checkSubscriberToken(deps.links.appSecret, token, purpose, deps.now?.() ?? new Date());
+  if (!check.ok && check.reason === "expired") {
+    throw new AppError("invalid_token", `This link has expired (links to your preferences work for ${LINK_LIFETIME_DAYS[purpose]} days). Enter your address on the subscribe page and we will email you a fresh one.`);
+  }
+  const id = check.ok ? check.id : undefined;
   const subscriber = id
     ? await deps.db.subscriber.findUnique({ where: { id }, include: { topics: { include: { topic: { select: { slug: true, name: true } } } } } })
     : null;
@@ -139,11 +150,32 @@ export async function deleteSubscriberData(deps: Pick<SubscriptionDeps, "db">, s
 }
 
 async function resolveTopicIds(db: Db, slugs: string[]): Promise<number[]> {
+  return (await chosenTopics(db, slugs)).map((t) => t.id);
+}
+
+interface TopicChoice {
+  id: number;
+  name: string;
+  position: number;
+}
+
+// The topics table changes only when the catalog is synced (at start): a subscribe request reads it from memory.
+const TOPIC_DIRECTORY_TTL_MS = 60_000;
+const topicDirectories = new WeakMap<Db, { loadedAt: number; bySlug: Map<string, TopicChoice> }>();
+
+/** The chosen topics in catalog order, or a 400 naming the unknown ones. */
+async function chosenTopics(db: Db, slugs: string[]): Promise<TopicChoice[]> {
   if (slugs.length === 0) return [];
-  const topics = await db.topic.findMany({ where: { slug: { in: slugs } }, select: { id: true, slug: true } });
-  const unknown = slugs.filter((s) => !topics.some((t) => t.slug === s));
+  let directory = topicDirectories.get(db);
+  const stale = !directory || Date.now() - directory.loadedAt > TOPIC_DIRECTORY_TTL_MS || slugs.some((s) => !directory!.bySlug.has(s));
+  if (stale) {
+    const topics = await db.topic.findMany({ select: { id: true, slug: true, name: true, position: true } });
+    directory = { loadedAt: Date.now(), bySlug: new Map(topics.map((t) => [t.slug, { id: t.id, name: t.name, position: t.position }])) };
+    topicDirectories.set(db, directory);
+  }
+  const unknown = slugs.filter((s) => !directory!.bySlug.has(s));
   if (unknown.length) throw invalidFields([{ field: "topics", message: `unknown topic(s): ${unknown.join(", ")}` }]);
-  return topics.map((t) => t.id);
+  return [...new Set(slugs)].map((s) => directory!.bySlug.get(s)!).sort((a, b) => a.position - b.position);
 }
 
 /** A keyword made only of stop words ("the", "of") would match nothing: say so instead of storing it. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import express, { type Express, type Router } from "express";
 import helmet from "helmet";
 import type { Config } from "../config.ts";
+import { type DatabaseWatch, watchDatabase } from "../db/availability.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log.ts";
 import { errorHandler, notFound } from "./errors.ts";
@@ -18,7 +19,7 @@ export interface AppDeps {
   log: Logger;
   views?: Views;
   /** Feature routers mounted after the built-in ones (subscriptions, digests, dev mail). */
-  routers?: (views: Views) => Router[];
+  routers?: (views: Views, database: DatabaseWatch) => Router[];
 }
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "static");
@@ -26,6 +27,7 @@ const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "stat
 export function createApp(deps: AppDeps): Express {
   const { config, db, log } = deps;
   const views = deps.views ?? loadViews();
+  const database = watchDatabase(db, log);
   const app = express();
   app.set("trust proxy", parseTrustProxy(config.trustProxy));
   app.disable("x-powered-by");
@@ -37,11 +39,11 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use("/static", express.static(STATIC_DIR, { maxAge: config.production ? "1d" : 0 }));
-  app.use(healthRouter(db));
+  app.use(healthRouter(db, database));
   app.use(papersRouter(db, views));
-  for (const router of deps.routers?.(views) ?? []) app.use(router);
+  for (const router of deps.routers?.(views, database) ?? []) app.use(router);
   app.use(notFound());
-  app.use(errorHandler(views, (msg, err) => log.error({ err }, msg)));
+  app.use(errorHandler(views, (msg, err) => log.error({ err }, msg), database));
   return app;
 }
 

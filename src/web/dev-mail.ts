@@ -3,12 +3,18 @@ import { Router } from "express";
 import { z } from "zod";
 import { AppError } from "../errors.ts";
 import type { MailCatcher } from "../mail/catcher.ts";
+import { canonicalId } from "./params.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
-const idParam = z.object({ id: z.coerce.number().int().min(1) });
+const idParam = z.object({ id: canonicalId });
 
 export function devMailRouter(catcher: MailCatcher, views: Views): Router {
   const router = Router();
+  // The caught emails hold confirmation and manage links: only someone on this machine may read them, whatever
+  // address the server is bound to (HOST=0.0.0.0 by default, so a phone on the network can open the pages).
+  router.use("/dev/mail", (req, _res, next) => next(isLoopbackClient(req) ? undefined : new AppError("not_found", "This page does not exist.")));
+  router.use("/dev/mail", privatePage);
   const find = (raw: unknown) => {
     const parsed = idParam.safeParse(raw);
     const message = parsed.success ? catcher.find(parsed.data.id) : undefined;
@@ -33,4 +39,18 @@ export function devMailRouter(catcher: MailCatcher, views: Views): Router {
   });
 
   return router;
+}
+
+/**
+ * A client on this machine: the socket comes from a loopback address, and so does the client Express sees behind a
+ * trusted proxy (TRUST_PROXY). A reverse proxy on this machine forwarding a remote visitor is not a local client.
+ */
+export function isLoopbackClient(req: { socket: { remoteAddress?: string }; ip?: string }): boolean {
+  return isLoopbackAddress(req.socket.remoteAddress) && isLoopbackAddress(req.ip);
+}
+
+function isLoopbackAddress(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith("::ffff:") ? address.slice(7) : address;
+  return v4 === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }

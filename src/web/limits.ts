@@ -15,3 +15,15 @@ export function subscribeRateLimit(config: Config): RequestHandler {
     handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many requests from your network. Please try again in a few minutes.")),
   });
 }
+
+/** Keyword previews cost a search each: generous for a person typing, a wall for a script. */
+export function previewRateLimit(config: Config): RequestHandler {
+  if (config.limits.disabled) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit: 120,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many requests from your network. Please try again in a minute.")),
+  });
+}

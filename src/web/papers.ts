@@ -2,14 +2,16 @@
 import { Router } from "express";
 import { z } from "zod";
 import { countPapers, findPaper, listTrendingPapers } from "../corpus/papers.ts";
-import { leadSentences } from "../corpus/text.ts";
+import { arxivAbsUrl, arxivPdfUrl } from "../corpus/arxiv.ts";
+import { leadSentences, shortAuthors } from "../corpus/text.ts";
 import type { Db } from "../db/client.ts";
 import { AppError } from "../errors.ts";
+import { canonicalId } from "./params.ts";
 import type { Views } from "./views.ts";
 
 const PAGE_SIZE = 50;
-const pageQuery = z.object({ page: z.coerce.number().int().min(1).max(100_000).default(1) });
-const paperParams = z.object({ id: z.coerce.number().int().min(1).max(2_147_483_647) });
+const pageQuery = z.object({ page: canonicalId.refine((n) => n <= 100_000).default(1) });
+const paperParams = z.object({ id: canonicalId });
 
 export function papersRouter(db: Db, views: Views): Router {
   const router = Router();
@@ -35,7 +37,19 @@ export function papersRouter(db: Db, views: Views): Router {
     const parsed = paperParams.safeParse(req.params);
     const paper = parsed.success ? await findPaper(db, parsed.data.id) : null;
     if (!paper) throw new AppError("not_found", "There is no paper at this address.");
-    res.send(views.render("paper", { title: paper.displayTitle, paper }));
+    // Links in the abstract that are not already shown as code or project page.
+    const otherLinks = paper.links.filter((l) => l !== paper.codeUrl && l !== paper.projectUrl);
+    res.send(
+      views.render("paper", {
+        title: paper.displayTitle,
+        paper,
+        byline: shortAuthors(paper.authors),
+        arxivUrl: paper.arxivId ? arxivAbsUrl(paper.arxivId) : undefined,
+        pdfUrl: paper.arxivId ? arxivPdfUrl(paper.arxivId) : undefined,
+        otherLinks,
+        hasLinks: Boolean(paper.arxivId || paper.hfUrl || paper.codeUrl || paper.projectUrl || otherLinks.length),
+      }),
+    );
   });
 
   return router;

@@ -29,9 +29,13 @@ export function requestLogging(log: Logger): RequestHandler[] {
     // The request id comes from the log context (below), so it is not repeated here.
     quietReqLogger: true,
     autoLogging: { ignore: (req) => QUIET.test(req.url ?? "") },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    // 503 is an outage the database watch reports once; each turned-away request is a plain warning.
+    customLogLevel: (_req, res, err) => (err || (res.statusCode >= 500 && res.statusCode !== 503) ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     customSuccessMessage: (req, res) => `${req.method} ${redactPath(req.url ?? "")} ${res.statusCode}`,
     customErrorMessage: (req, res) => `${req.method} ${redactPath(req.url ?? "")} ${res.statusCode}`,
+    // For any 5xx pino-http invents an Error ("failed with status code 503") whose stack says nothing: a stack per
+    // request during an outage. The error handler logs the real error of a 500 once.
+    customErrorObject: (_req, _res, err, object) => (/^failed with status code \d+$/.test(err.message) ? { ...object, err: undefined } : object),
     serializers: {
       req: (req: { method: string; url: string }) => ({ method: req.method, url: redactPath(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),

@@ -2,6 +2,7 @@
 import cookieParser from "cookie-parser";
 import express, { type Request, type RequestHandler, type Response, Router } from "express";
 import multer from "multer";
+import type { DatabaseWatch } from "../db/availability.ts";
 import { AppError } from "../errors.ts";
 import type { SubscriptionDeps } from "../subscriptions/deps.ts";
 import { formToInput, parseInput, preferencesInput, subscriptionInput } from "../subscriptions/input.ts";
@@ -16,22 +17,43 @@ import {
   updatePreferences,
 } from "../subscriptions/lifecycle.ts";
 import { subscriberLinks } from "../subscriptions/links.ts";
+import type { KeywordPreviewer } from "../topics/preview.ts";
+import { TOPICS } from "../topics/catalog.ts";
 import { listTopics } from "../topics/topics.ts";
 import type { Csrf } from "./csrf.ts";
+import { RETRY_AFTER_SECONDS } from "./errors.ts";
 import { preferenceChoices } from "./options.ts";
+import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
 
 type Body = Record<string, unknown>;
 
-export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, csrf: Csrf, subscribeLimit: RequestHandler): Router {
+export function subscriptionPagesRouter(
+  deps: SubscriptionDeps,
+  views: Views,
+  csrf: Csrf,
+  subscribeLimit: RequestHandler,
+  previewKeywords: KeywordPreviewer,
+  database: Pick<DatabaseWatch, "report">,
+): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 100 });
   // RFC 8058 one-click POSTs may come as multipart/form-data; fields only, no files.
-  const multipart = multer({ limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } }).none();
+  const readMultipart = multer({ limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } }).none();
+  // Every multer/busboy failure (wrong or missing boundary, an unterminated body, limits, a file) is the client's.
+  const malformed = () => new AppError("invalid_input", "The form data could not be read.", [{ field: "body", message: "malformed multipart/form-data" }]);
+  const multipart: RequestHandler = (req, res, next) => {
+    const declared = /^\s*multipart\//i.test(req.get("content-type") ?? "");
+    // A multipart body multer skips or reads nothing from (`boundary=` empty) is as malformed as one it rejects.
+    readMultipart(req, res, (err?: unknown) => next(err || (declared && req.body === undefined) ? malformed() : undefined));
+  };
   router.use(cookieParser());
+  // Every page behind a link token: not cached anywhere, not sent on as a referrer (also when the token is wrong).
+  router.use(["/confirm/:token", "/manage/:token", "/unsubscribe/:token"], privatePage);
 
-  const renderHome = async (req: Request, res: Response, values: Body, errors: Record<string, string> = {}) => {
-    const topics = await listTopics(deps.db);
+  const renderHome = async (req: Request, res: Response, values: Body, errors: Record<string, string> = {}, unavailable?: string) => {
+    // Without the database the form is drawn from the catalog, which the topics table mirrors.
+    const topics = unavailable ? TOPICS.map(({ slug, name, description }) => ({ slug, name, description })) : await listTopics(deps.db);
     res.send(
       views.render("home", {
         title: "Trending papers in your inbox",
@@ -39,6 +61,7 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
         topics,
         values,
         errors,
+        unavailable,
         ...preferenceChoices(values),
       }),
     );
@@ -52,6 +75,11 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
     try {
       deliver = await subscribe(deps, parseInput(subscriptionInput, raw), req.ip);
     } catch (err) {
+      if (database.report(err)) {
+        // Nothing is lost silently: the reader gets their form back, filled in, with what happened.
+        res.status(503).set("Retry-After", String(RETRY_AFTER_SECONDS));
+        return renderHome(req, res, raw as Body, {}, "We could not save your subscription: our database is briefly unavailable. Your choices are still below; please press Subscribe again in a minute.");
+      }
       if (!(err instanceof AppError) || err.code !== "invalid_input") throw err;
       res.status(400);
       return renderHome(req, res, raw as Body, Object.fromEntries(err.fields.map((f) => [f.field, f.message])));
@@ -98,6 +126,7 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
         topics: await listTopics(deps.db),
         values,
         ...preferenceChoices(values),
+        keywordPreviews: Array.isArray(extra.values) || extra.errors ? [] : await previewKeywords(subscriber.keywords),
         errors: {},
         ...extra,
         unsubscribeUrl: subscriberLinks(deps.links, subscriber.id).unsubscribeUrl,
@@ -162,10 +191,13 @@ export function subscriptionPagesRouter(deps: SubscriptionDeps, views: Views, cs
   return router;
 }
 
-/** Emails go out after the answer, so its timing says nothing about the address. Failures are logged. */
+/**
+ * Emails go out after the answer, so its timing says nothing about the address. A failure is logged; the email's
+ * outbox row stays unsent and the outbox sweeper sends it later.
+ */
 export function sendAfterResponse(deps: Pick<SubscriptionDeps, "log">, deliver: () => Promise<void>) {
   setImmediate(() => {
-    deliver().catch((err) => deps.log.error({ err }, "sending a subscription email failed"));
+    deliver().catch((err) => deps.log.warn({ err }, "sending a subscription email failed; the opt-in outbox retries it within 10 minutes"));
   });
 }
 

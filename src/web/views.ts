@@ -15,6 +15,7 @@ export function loadViews(dir = path.join(PROJECT_ROOT, "templates", "pages")): 
   const hbs = Handlebars.create();
   hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
   hbs.registerHelper("includes", (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
+  hbs.registerHelper("join", (list: unknown) => (Array.isArray(list) ? list.join(", ") : ""));
   hbs.registerHelper("isoDate", (d: unknown) => (d instanceof Date ? d.toISOString().slice(0, 10) : ""));
   const pages = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of fs.readdirSync(dir)) {

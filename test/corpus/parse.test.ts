@@ -110,6 +110,19 @@ describe("malformed input", () => {
 });
 
 describe("paper text", () => {
+  it("removes control and text-direction characters from titles and abstracts, with a warning", () => {
+    const parsed = parseCorpus(page("Safe\u202e Title\u0085 Here\u0007", `${abstract("safety")}\u2066 Extra\u009b sentence.`), "controls.txt");
+    expect(parsed.papers).toHaveLength(1);
+    expect(parsed.papers[0]!.displayTitle).toBe("Safe Title Here");
+    expect(parsed.papers[0]!.abstract).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/);
+    expect(parsed.papers[0]!.abstract).toContain("Extra sentence.");
+    expect(parsed.warnings.map((w) => [w.line, w.message])).toEqual([
+      [3, "removed control or text-direction characters"],
+      [4, "removed control or text-direction characters"],
+    ]);
+    expect(cleanTitle("A\u202eB\u200fC\u0085D")).toBe("ABC D");
+  });
+
   it("cleans LaTeX markup from titles", () => {
     expect(cleanTitle("$\\texttt{Complex-Edit}$: CoT-Like Editing")).toBe("Complex-Edit: CoT-Like Editing");
     expect(cleanTitle("\\textbf{\\emph{Nested}} and R\\&D")).toBe("Nested and R&D");

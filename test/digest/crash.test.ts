@@ -18,7 +18,7 @@ let sink: SmtpSink;
 beforeAll(async () => {
   database = await createTestDatabase();
   await syncTopics(database.db);
-  await ingestPapers(database.db, Array.from({ length: 6 }, (_, i) => ({ title: `Lifelong Continual Learning Study ${i}`, abstract: abstractAbout("continual learning", i) })));
+  await ingestPapers(database.db, Array.from({ length: 6 }, (_, i) => ({ title: `Lifelong Continual Learning Study ${i}`, abstract: abstractAbout("continual learning", i) })), new Date()); // `digest run` plans at the real now
   sink = await startSmtpSink();
   sink.delayMs = 15; // a slow server, so the kill lands mid-run
 });

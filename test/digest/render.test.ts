@@ -23,6 +23,15 @@ describe("the digest subject", () => {
   });
 });
 
+const LINKS = {
+  baseUrl: "https://d.test",
+  viewInBrowserUrl: "https://d.test/digests/t",
+  manageUrl: "https://d.test/manage/m",
+  unsubscribeUrl: "https://d.test/unsubscribe/u",
+  postalAddress: "1 Street <City>",
+  feedbackUrl: (paperId: number, verdict: "more" | "less") => `https://d.test/feedback/p${paperId}?v=${verdict}`,
+};
+
 describe("rendering", () => {
   let templates: EmailTemplates;
   beforeAll(async () => {
@@ -33,7 +42,7 @@ describe("rendering", () => {
     const rendered = renderDigest(
       templates,
       { localDate: new Date("2026-11-24"), email: "r@example.com", confirmedAt: new Date("2026-11-01"), papers: [paper("<script>x</script> & more", ["reasoning"], ['"quoted" kw'])] },
-      { baseUrl: "https://d.test", viewInBrowserUrl: "https://d.test/digests/t", manageUrl: "https://d.test/manage/m", unsubscribeUrl: "https://d.test/unsubscribe/u", postalAddress: "1 Street <City>" },
+      LINKS,
     );
     expect(rendered.html).toContain("&lt;script&gt;x&lt;/script&gt; &amp; more");
     expect(rendered.html).not.toContain("<script>x");

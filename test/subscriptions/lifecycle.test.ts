@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { FormClient, postJson } from "../support/http.ts";
+import { csrfTokenIn, FormClient, postJson } from "../support/http.ts";
 import { startTestService, type TestService } from "../support/service.ts";
 import { linkIn } from "../support/smtp-sink.ts";
 
@@ -153,12 +153,44 @@ describe("signed manage and unsubscribe links", () => {
     expect((await browser.get(links.manageUrl)).status).toBe(200);
     const manageToken = links.manageUrl.split("/").pop()!;
     expect((await browser.get(`/unsubscribe/${manageToken}`)).status).toBe(400);
-    expect((await browser.get(`/manage/${manageToken.slice(0, -1)}x`)).status).toBe(400);
+    // A different last character (a fixed "x" would equal the real one once in 64 runs).
+    expect((await browser.get(`/manage/${manageToken.slice(0, -1)}${manageToken.endsWith("x") ? "y" : "x"}`)).status).toBe(400);
     const other = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: "another-secret-another-secret-another" }, subscriber.id);
     expect((await browser.get(other.manageUrl)).status).toBe(400);
     const oneClick = await fetch(`${service.baseUrl}/unsubscribe/${manageToken}`, { method: "POST", body: new URLSearchParams({ "List-Unsubscribe": "One-Click" }) });
     expect(oneClick.status).toBe(400);
     expect((await subscriberByEmail("signed@example.com"))!.status).toBe("active");
+  });
+});
+
+describe("token spellings", () => {
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  /** The same bytes written differently: the unused low bits of a base64url string's last character set. */
+  const otherSpellings = (part: string) => {
+    const last = ALPHABET.indexOf(part.at(-1)!);
+    const unusedBits = (part.length * 6) % 8;
+    return Array.from({ length: (1 << unusedBits) - 1 }, (_, i) => part.slice(0, -1) + ALPHABET[last ^ (i + 1)]!);
+  };
+
+  it("accepts only the canonical base64url spelling of a signed link", async () => {
+    const { subscriber } = await subscribeAndConfirm("spelling@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { manageUrl, unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    for (const url of [manageUrl, unsubscribeUrl]) {
+      const { pathname } = new URL(url);
+      const prefix = pathname.slice(0, pathname.lastIndexOf("/") + 1);
+      const parts = pathname.slice(prefix.length).split(".");
+      expect((await fetch(`${service.baseUrl}${pathname}`)).status).toBe(200);
+      const variants = parts.flatMap((part, i) => otherSpellings(part).map((other) => parts.map((p, j) => (j === i ? other : p)).join(".")));
+      expect(variants.length).toBeGreaterThanOrEqual(3);
+      for (const token of variants) {
+        // Each variant decodes to the same bytes as the real token...
+        expect(token.split(".").map((p) => Buffer.from(p, "base64url").toString("hex"))).toEqual(parts.map((p) => Buffer.from(p, "base64url").toString("hex")));
+        // ...and is refused.
+        expect((await fetch(`${service.baseUrl}${prefix}${token}`)).status, token).toBe(400);
+      }
+    }
+    expect((await subscriberByEmail("spelling@example.com"))!.status).toBe("active");
   });
 });
 
@@ -188,6 +220,36 @@ describe("one-click unsubscribe (RFC 8058)", () => {
     form.append("List-Unsubscribe", "One-Click");
     form.append("file", new Blob(["x"]), "x.txt");
     expect((await fetch(unsubscribeUrl, { method: "POST", body: form })).status).toBe(400);
+  });
+
+  it("answers 400, not 500, to malformed bodies, and unsubscribes nobody", async () => {
+    const { subscriber } = await subscribeAndConfirm("malformed-body@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const part = (boundary: string) => `--${boundary}\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n`;
+    const cases: [string, string, string | Buffer][] = [
+      ["wrong boundary", "multipart/form-data; boundary=AAA", `${part("BBB")}--BBB--\r\n`],
+      ["unterminated body", "multipart/form-data; boundary=XYZ", part("XYZ")],
+      ["cut inside a part", "multipart/form-data; boundary=XYZ", `--XYZ\r\nContent-Disposition: form-data; name="List-Unsub`],
+      ["no boundary", "multipart/form-data", `${part("XYZ")}--XYZ--\r\n`],
+      ["empty boundary", "multipart/form-data; boundary=", "--\r\n"],
+      ["garbage", "multipart/form-data; boundary=XYZ", Buffer.from([0xff, 0xfe, 0x00, 0x01, 0x80])],
+      ["part without headers", "multipart/form-data; boundary=XYZ", "--XYZ\r\n\r\nOne-Click\r\n--XYZ--\r\n"],
+      ["huge field", "multipart/form-data; boundary=XYZ", `--XYZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n${"x".repeat(50_000)}\r\n--XYZ--\r\n`],
+      ["too many fields", "multipart/form-data; boundary=XYZ", `${Array.from({ length: 40 }, (_, i) => `--XYZ\r\nContent-Disposition: form-data; name="f${i}"\r\n\r\nv\r\n`).join("")}--XYZ--\r\n`],
+      ["invalid UTF-8 in a field", "multipart/form-data; boundary=XYZ", Buffer.concat([Buffer.from('--XYZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne\u0000'), Buffer.from([0xff, 0xc3, 0x28]), Buffer.from("\r\n--XYZ--\r\n")])],
+      ["bad percent-encoding", "application/x-www-form-urlencoded", "List-Unsubscribe=%E0%A4%A"],
+      ["unknown charset", "application/x-www-form-urlencoded; charset=klingon", "List-Unsubscribe=One-Click"],
+      ["NUL and invalid UTF-8", "application/x-www-form-urlencoded", Buffer.concat([Buffer.from("List-Unsubscribe=One"), Buffer.from([0x00, 0xc3, 0x28])])],
+    ];
+    for (const [name, type, body] of cases) {
+      const res = await fetch(unsubscribeUrl, { method: "POST", headers: { "content-type": type }, body });
+      expect(res.status, name).toBeGreaterThanOrEqual(400);
+      expect(res.status, name).toBeLessThan(500);
+      // A well-formed body that is not a one-click request is a form post without its CSRF token: 403.
+      if (type.startsWith("multipart") && !name.includes("in a field")) expect(res.status, name).toBe(400);
+    }
+    expect((await subscriberByEmail("malformed-body@example.com"))!.status).toBe("active");
   });
 
   it("GET shows a page and does not unsubscribe", async () => {
@@ -255,6 +317,42 @@ describe("the confirmation cap", () => {
   });
 });
 
+describe("the confirmation cap per mailbox", () => {
+  it("counts variants of one mailbox together: letter case, +tags, and dots where the provider ignores them", async () => {
+    const variants = [
+      "Cap.Reader@gmail.com", "capreader@gmail.com", "CAPREADER@GMAIL.COM", "c.a.p.r.e.a.d.e.r@gmail.com", "capreader+1@gmail.com",
+      "cap.reader+news@gmail.com", "Cap.Reader+x@Gmail.com", "capreader@googlemail.com", "c.apreader+y@googlemail.com", "CapReader+z@gmail.com",
+      "cap.reader+a@gmail.com", "cap.reader+b@gmail.com", "cap.reader+c@gmail.com", "ca.preader@gmail.com", "capr.eader@gmail.com", "capre.ader+q@gmail.com",
+    ];
+    for (const email of variants) expect((await subscribeJson({ email, topics: ["math"] })).status).toBe(202);
+    await new Promise((r) => setTimeout(r, 500));
+    const typed = variants.map((v) => v.replace(/@.*/, (domain) => domain.toLowerCase()));
+    const received = service.sink.received.filter((m) => typed.includes(m.to));
+    expect(received).toHaveLength(3);
+    // Stored and mailed exactly as typed (the domain lower-cased), not as the canonical mailbox.
+    expect(received.map((m) => m.to)).toEqual(typed.slice(0, 3));
+    expect(await subscriberByEmail("Cap.Reader@gmail.com")).toMatchObject({ email: "Cap.Reader@gmail.com" });
+  });
+
+  it("keeps dots significant at providers that do not ignore them, and other mailboxes apart", async () => {
+    for (let i = 0; i < 4; i++) await subscribeJson({ email: `first.last+${i}@example.net`, topics: ["math"] });
+    await subscribeJson({ email: "firstlast@example.net", topics: ["math"] });
+    await subscribeJson({ email: "other.person@example.net", topics: ["math"] });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(service.sink.received.filter((m) => m.to.startsWith("first.last"))).toHaveLength(3);
+    expect(service.sink.to("firstlast@example.net")).toHaveLength(1);
+    expect(service.sink.to("other.person@example.net")).toHaveLength(1);
+  });
+
+  it("holds under concurrent requests for variants of one mailbox", async () => {
+    const variants = Array.from({ length: 12 }, (_, i) => `race.reader+${i}@gmail.com`);
+    const answers = await Promise.all(variants.map((email) => subscribeJson({ email, topics: ["math"] })));
+    expect(answers.every((a) => a.status === 202)).toBe(true);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(service.sink.received.filter((m) => variants.includes(m.to))).toHaveLength(3);
+  });
+});
+
 describe("invalid input", () => {
   it.each([
     [{ topics: ["math"] }, "email"],
@@ -275,6 +373,80 @@ describe("invalid input", () => {
     expect(res.json.fields.some((f: { field: string }) => f.field === field || f.field.startsWith(`${field}.`))).toBe(true);
   });
 
+  it.each([null, true, [], "", "7", "0x7", "1e1", " 7", 7.5, { hour: 7 }].map((v) => [v]))("rejects sendHour %j (JSON numbers only) with 400 naming the field, storing nothing", async (sendHour) => {
+    const email = `hour-${Math.random().toString(36).slice(2)}@example.com`;
+    const res = await subscribeJson({ email, topics: ["math"], sendHour });
+    expect(res.status).toBe(400);
+    expect(res.json.fields.map((f: { field: string }) => f.field)).toEqual(["sendHour"]);
+    expect(await subscriberByEmail(email)).toBeNull();
+  });
+
+  it.each([null, false, [5], "", "5", "0x5", "5e0"].map((v) => [v]))("rejects maxPapers %j with 400 naming the field", async (maxPapers) => {
+    const res = await subscribeJson({ email: "papers-type@example.com", topics: ["math"], maxPapers });
+    expect(res.status).toBe(400);
+    expect(res.json.fields.map((f: { field: string }) => f.field)).toEqual(["maxPapers"]);
+  });
+
+  it("takes the delivery hour and paper count as JSON numbers, and defaults them when absent", async () => {
+    expect((await subscribeJson({ email: "typed@example.com", topics: ["math"], sendHour: 0, maxPapers: 10 })).status).toBe(202);
+    expect(await subscriberByEmail("typed@example.com")).toMatchObject({ sendHour: 0, maxPapers: 10 });
+    expect((await subscribeJson({ email: "defaults@example.com", topics: ["math"] })).status).toBe(202);
+    expect(await subscriberByEmail("defaults@example.com")).toMatchObject({ sendHour: 7, maxPapers: 5 });
+  });
+
+  it.each(["0x7", "1e1", "7.0", "+7", " 7", "", "seven"])("rejects the form's sendHour %j with 400 naming the field", async (sendHour) => {
+    const browser = new FormClient(service.baseUrl);
+    const res = await browser.submit("/", "/subscribe", { email: "form-hour@example.com", topics: ["math"], sendHour, maxPapers: "5" });
+    expect(res.status).toBe(400);
+    expect(res.html).toContain("a whole hour from 0 to 23");
+    expect(await subscriberByEmail("form-hour@example.com")).toBeNull();
+  });
+
+  it.each([
+    ["a@b-.com", "a label ending in a dash"],
+    ["a@-b.com", "a label starting with a dash"],
+    [`a@${"l".repeat(64)}.com`, "a 64-character domain label"],
+    [`${"l".repeat(65)}@example.com`, "a 65-character local part"],
+    [`a@${Array.from({ length: 5 }, () => "d".repeat(60)).join(".")}.com`, "a domain over 253 characters"],
+    ["a@b_c.com", "an underscore in the domain"],
+    ["a@example.123", "a numeric top-level domain"],
+    ["a\u202e@example.com", "a right-to-left override"],
+    ["a@example.com\u0085", "a C1 control"],
+  ])("rejects the address %s (%s) with 400 naming email", async (email) => {
+    const res = await subscribeJson({ email, topics: ["math"] });
+    expect(res.status).toBe(400);
+    expect(res.json.fields.map((f: { field: string }) => f.field)).toEqual(["email"]);
+  });
+
+  it("accepts addresses at the RFC 5321 limits", async () => {
+    const longest = `${"l".repeat(64)}@${"d".repeat(63)}.example.com`;
+    expect((await subscribeJson({ email: longest, topics: ["math"] })).status).toBe(202);
+    expect(await subscriberByEmail(longest)).not.toBeNull();
+    expect((await subscribeJson({ email: "first.last+tag@xn--bcher-kva.example", topics: ["math"] })).status).toBe(202);
+  });
+
+  it.each([
+    ["\u0085", "NEL (C1)"],
+    ["\u009b", "CSI (C1)"],
+    ["\u202e", "right-to-left override"],
+    ["\u202a", "left-to-right embedding"],
+    ["\u2066", "left-to-right isolate"],
+    ["\u2069", "pop directional isolate"],
+    ["\u200f", "right-to-left mark"],
+    ["\u200e", "left-to-right mark"],
+    ["\u001b", "escape (C0)"],
+    ["\u0000", "NUL"],
+  ])("rejects a keyword holding %j (%s) with 400 naming keywords, on the API and the form", async (char) => {
+    const email = `bidi-${char.codePointAt(0)}@example.com`;
+    const res = await subscribeJson({ email, topics: ["math"], keywords: [`evil${char}gnidoc`] });
+    expect(res.status).toBe(400);
+    expect(res.json.fields[0].field).toMatch(/^keywords/);
+    const browser = new FormClient(service.baseUrl);
+    const form = await browser.submit("/", "/subscribe", { email, topics: ["math"], keywords: `fine, evil${char}gnidoc` });
+    expect(form.status).toBe(400);
+    expect(await subscriberByEmail(email)).toBeNull();
+  });
+
   it("stores a time-zone alias under its canonical name", async () => {
     expect((await subscribeJson({ email: "alias@example.com", topics: ["math"], timezone: "US/Eastern" })).status).toBe(202);
     expect((await subscriberByEmail("alias@example.com"))!.timezone).toBe("America/New_York");
@@ -290,6 +462,32 @@ describe("invalid input", () => {
     const res = await postJson(`${service.baseUrl}/api/subscriptions`, "{not json");
     expect(res.status).toBe(400);
     expect(res.json.error).toBe("invalid_input");
+  });
+
+  it("answers 400 naming the body when the API gets no JSON (wrong content type, form data, invalid UTF-8, NUL)", async () => {
+    const valid = JSON.stringify({ email: "ctype@example.com", topics: ["math"] });
+    const cases: [string, string | Buffer][] = [
+      ["text/plain", valid],
+      ["application/x-www-form-urlencoded", "email=ctype%40example.com&topics=math"],
+      ["multipart/form-data; boundary=X", `--X\r\nContent-Disposition: form-data; name="email"\r\n\r\nctype@example.com\r\n--X--\r\n`],
+      ["application/json; charset=klingon", valid],
+      ["application/json", Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])],
+      ["application/json", '{"email":"ctype@example.com\u0000","topics":["math"]}'],
+      ["application/json", "[1,2,3]"],
+      ["application/json", '"just a string"'],
+      ["application/json", ""],
+    ];
+    for (const [type, body] of cases) {
+      const res = await fetch(`${service.baseUrl}/api/subscriptions`, { method: "POST", headers: { "content-type": type }, body });
+      const json = (await res.json()) as { error: string; fields?: { field: string }[] };
+      expect(res.status, `${type} ${String(body).slice(0, 20)}`).toBe(400);
+      expect(json.error).toBe("invalid_input");
+      expect(json.fields?.length, type).toBeGreaterThan(0);
+    }
+    const noType = await fetch(`${service.baseUrl}/api/subscriptions`, { method: "POST", body: valid, headers: { "content-type": "" } });
+    expect(noType.status).toBe(400);
+    expect(((await noType.json()) as { fields: { field: string; message: string }[] }).fields[0]).toMatchObject({ field: "body", message: expect.stringMatching(/application\/json/) });
+    expect(await subscriberByEmail("ctype@example.com")).toBeNull();
   });
 
   it("answers 400 to a body over the size limit", async () => {
@@ -356,6 +554,65 @@ describe("CSRF", () => {
   });
 });
 
+describe("Origin checks on form posts", () => {
+  const FOREIGN: Record<string, string>[] = [
+    { origin: "https://evil.example" },
+    { origin: "null", "sec-fetch-site": "cross-site" },
+    { "sec-fetch-site": "cross-site" },
+    { "sec-fetch-site": "same-site" },
+    { referer: "https://evil.example/page" },
+    { origin: "https://evil.example", "sec-fetch-site": "same-origin" },
+  ];
+
+  it("refuses a form post from another site even with a valid CSRF cookie and token", async () => {
+    const visitor = new FormClient(service.baseUrl);
+    const token = csrfTokenIn((await visitor.get("/")).html);
+    for (const headers of FOREIGN) {
+      const res = await visitor.post("/subscribe", { _csrf: token, email: "origin@example.com", topics: "math" }, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+    }
+    expect(await subscriberByEmail("origin@example.com")).toBeNull();
+    const own = await visitor.post("/subscribe", { _csrf: token, email: "origin@example.com", topics: "math" }, { origin: service.baseUrl, "sec-fetch-site": "same-origin" });
+    expect(own.status).toBe(303);
+  });
+
+  it("guards the confirmation, preference and unsubscribe forms the same way", async () => {
+    const { subscriber } = await subscribeAndConfirm("origin-manage@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { manageUrl, unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const browser = new FormClient(service.baseUrl);
+    const token = csrfTokenIn((await browser.get(manageUrl)).html);
+    const managePath = new URL(manageUrl).pathname;
+    for (const action of [managePath, `${managePath}/pause`, `${managePath}/delete`, new URL(unsubscribeUrl).pathname]) {
+      const res = await browser.post(action, { _csrf: token, topics: "agents" }, { origin: "https://evil.example" });
+      expect(res.status, action).toBe(403);
+    }
+    const after = await subscriberByEmail("origin-manage@example.com");
+    expect(after).toMatchObject({ status: "active" });
+    expect(after!.topics.map((t) => t.topic.slug)).toEqual(["math"]);
+
+    await subscribeJson({ email: "origin-confirm@example.com", topics: ["math"] });
+    const [mail] = await service.sink.waitFor(1, "origin-confirm@example.com");
+    const link = linkIn(mail!, "/confirm/");
+    const confirmToken = csrfTokenIn((await browser.get(link)).html);
+    expect((await browser.post(new URL(link).pathname, { _csrf: confirmToken }, { "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect((await subscriberByEmail("origin-confirm@example.com"))!.status).toBe("pending");
+  });
+
+  it("accepts RFC 8058 one-click unsubscribes from any origin", async () => {
+    const { subscriber } = await subscribeAndConfirm("origin-oneclick@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const res = await fetch(unsubscribeUrl, {
+      method: "POST",
+      headers: { origin: "https://mail.provider.example", "sec-fetch-site": "cross-site" },
+      body: new URLSearchParams({ "List-Unsubscribe": "One-Click" }),
+    });
+    expect(res.status).toBe(200);
+    expect((await subscriberByEmail("origin-oneclick@example.com"))!.status).toBe("unsubscribed");
+  });
+});
+
 describe("escaping", () => {
   it("escapes keywords in the preference center and in emails", async () => {
     const xss = `<script>alert("x")</script> attention`;
@@ -406,5 +663,19 @@ describe("security headers", () => {
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+  });
+
+  it("marks the CSRF cookie Secure with the __Host- prefix when the base URL is https", async () => {
+    const secure = await startTestService({ PUBLIC_BASE_URL: "https://digest.example.com" });
+    try {
+      const cookie = (await fetch(`${secure.baseUrl}/`)).headers.getSetCookie().join("\n");
+      expect(cookie).toMatch(/^__Host-tpd\.csrf=[^;]+;.*Path=\/;.*HttpOnly;.*Secure;.*SameSite=Strict/);
+      expect(cookie).not.toMatch(/Domain=/i);
+    } finally {
+      await secure.close();
+    }
+    const plain = (await fetch(`${service.baseUrl}/`)).headers.getSetCookie().join("\n");
+    expect(plain).toMatch(/^tpd\.csrf=/);
+    expect(plain).not.toMatch(/Secure/);
   });
 });

@@ -6,6 +6,7 @@ import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { ingestPath } from "../../src/corpus/ingest.ts";
 import type { Db } from "../../src/db/client.ts";
+import type { Prisma } from "../../src/generated/prisma/client.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
 import { createLogger, type Logger } from "../../src/log.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
@@ -36,8 +37,11 @@ export async function addSubscriber(db: Db, email: string, opts: { topics?: stri
  */
 export const RECENTLY = new Date(Date.now() - 3 * 86400_000);
 
-/** Writes a corpus page of generated papers and ingests it as first seen at `seenAt`. */
-export async function ingestPapers(db: Db, papers: { title: string; abstract: string }[], seenAt = new Date("2026-01-01T00:00:00Z")) {
+/**
+ * Writes a corpus page of generated papers and ingests it as first seen at `seenAt` (by default the day before the
+ * tests' usual planning date, 2026-11-24: papers older than the trending window are no candidates).
+ */
+export async function ingestPapers(db: Db, papers: { title: string; abstract: string }[], seenAt = new Date("2026-11-23T00:00:00Z")) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-papers-"));
   const file = path.join(dir, "page.txt");
   fs.writeFileSync(file, `Get trending papers in your email inbox!\n${papers.map((p, i) => `${i === 0 ? "Subscribe" : ""}${p.title}\n${p.abstract}`).join("\n")}\n`);
@@ -86,4 +90,39 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Digest items as a test reads them: each with its paper, its digest's date and reader, and why it is there (the
+ * evidence row), in date and position order. `digest` filters the digests (reader, date).
+ */
+export async function itemsOf(db: Db, digest: Prisma.DigestWhereInput) {
+  const digests = await db.digest.findMany({ where: digest, select: { id: true, localDate: true, subscriber: { select: { id: true, email: true } } } });
+  const digestById = new Map(digests.map((d) => [d.id, d]));
+  const items = await db.digestItem.findMany({ where: { digestId: { in: digests.map((d) => d.id) } } });
+  const [papers, evidence] = await Promise.all([
+    db.paper.findMany({ where: { id: { in: items.map((i) => i.paperId) } } }),
+    db.digestEvidence.findMany({ where: { id: { in: items.map((i) => i.evidenceId) } } }),
+  ]);
+  const paperById = new Map(papers.map((p) => [p.id, p]));
+  const evidenceById = new Map(evidence.map((e) => [e.id, e]));
+  return items
+    .map((i) => {
+      const why = evidenceById.get(i.evidenceId)!;
+      return { ...i, digest: digestById.get(i.digestId)!, paper: paperById.get(i.paperId)!, matchedTopics: why.topics, matchedKeywords: why.keywords, reasons: why.reasons };
+    })
+    .sort((a, b) => a.digest.localDate.getTime() - b.digest.localDate.getTime() || a.digestId.localeCompare(b.digestId) || a.position - b.position);
+}
+
+/** An evidence row for a hand-made digest item: the paper matched these topics. */
+export async function evidenceFor(db: Db, paperId: number, topics: string[]): Promise<number> {
+  const row = await db.digestEvidence.create({ data: { paperId, fingerprint: `test:${paperId}:${topics.join(",")}:${Math.random()}`, topics, keywords: [], reasons: [] } });
+  return row.id;
+}
+
+/** A sent digest of one paper, made by hand (for pages that show a digest). */
+export async function addSentDigest(db: Db, subscriberId: string, paperId: number, topics: string[]) {
+  const digest = await db.digest.create({ data: { subscriberId, localDate: new Date("2026-01-02"), status: "sent" } });
+  await db.digestItem.create({ data: { digestId: digest.id, subscriberId, paperId, position: 1, score: 1, evidenceId: await evidenceFor(db, paperId, topics) } });
+  return digest;
 }

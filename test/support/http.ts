@@ -10,12 +10,12 @@ export class FormClient {
   }
 
   /** Posts a form; `fields` values that are arrays become repeated fields (checkboxes). */
-  async post(path: string, fields: Record<string, string | string[]>) {
+  async post(path: string, fields: Record<string, string | string[]>, headers: Record<string, string> = {}) {
     const body = new URLSearchParams();
     for (const [k, v] of Object.entries(fields)) for (const item of Array.isArray(v) ? v : [v]) body.append(k, item);
     const res = await fetch(this.url(path), {
       method: "POST",
-      headers: { ...this.cookieHeader(), "content-type": "application/x-www-form-urlencoded" },
+      headers: { ...this.cookieHeader(), "content-type": "application/x-www-form-urlencoded", ...headers },
       body,
       redirect: "manual",
     });

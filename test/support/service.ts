@@ -24,8 +24,8 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger } = {}): Promise<TestService> {
-  const database = await createTestDatabase();
+export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger; database?: TestDatabase } = {}): Promise<TestService> {
+  const database = opts.database ?? (await createTestDatabase());
   await syncTopics(database.db);
   const sink = await startSmtpSink();
   const clock = { now: new Date() };
@@ -39,7 +39,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
     const s = placeholder.listen(0, "127.0.0.1", () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
-  const config = loadConfig({ ...baseConfig, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` });
+  const config = loadConfig({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...baseConfig });
   const catcher = opts.devMail ? await startMailCatcher() : undefined;
   const mailer = createMailer(config, catcher?.url ?? sink.url);
   const app = buildApp({
@@ -67,7 +67,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
       mailer.close();
       await sink.stop();
       await catcher?.stop();
-      await database.drop();
+      if (!opts.database) await database.drop();
     },
   };
 }

@@ -38,6 +38,18 @@ describe("the papers pages", () => {
     expect((await fetch(`${service.baseUrl}/papers?page=-1`)).status).toBe(400);
   });
 
+  it("serves a paper only at its canonical decimal id", async () => {
+    const paper = (await service.database.db.paper.findFirst({ orderBy: { id: "asc" } }))!;
+    expect((await fetch(`${service.baseUrl}/papers/${paper.id}`)).status).toBe(200);
+    for (const spelling of [`${paper.id}.0`, `0x${paper.id.toString(16)}`, `+${paper.id}`, `0${paper.id}`, `${paper.id}e0`, `%20${paper.id}`, `${paper.id}%20`, `${paper.id}.`]) {
+      expect((await fetch(`${service.baseUrl}/papers/${spelling}`)).status, spelling).toBe(404);
+    }
+    for (const page of ["1.0", "0x1", "+1", "1e0", "01"]) {
+      expect((await fetch(`${service.baseUrl}/papers?page=${page}`)).status, page).toBe(400);
+    }
+    expect((await fetch(`${service.baseUrl}/papers?page=1`)).status).toBe(200);
+  });
+
   it("reports health only when the database answers", async () => {
     const res = await fetch(`${service.baseUrl}/healthz`);
     expect(res.status).toBe(200);

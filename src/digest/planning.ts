@@ -1,0 +1,132 @@
+// One planning run's shared state, all in memory: the matcher's matches and each candidate paper's trend (loaded once),
+// the evidence the run has met, and one ranked list per preference signature (computed on first use, kept compact, at
+// most LIST_CACHE of them). Each reader's papers are then picked in memory: their list minus what they were sent.
+import type { Db } from "../db/client.ts";
+import { TREND } from "../sources/trend.ts";
+import { FIELD } from "../topics/reasons.ts";
+import { type Candidate, type Match, PaperVectors, personalize, type Preferences, rankCandidates, type RankingInputs, signatureOf } from "./candidates.ts";
+import { type Evidence, EvidenceTable } from "./evidence.ts";
+import { loadRankingRows } from "./queries.ts";
+
+/**
+ * How deep a signature's list goes: the largest email (10) after skipping what a daily reader of five papers can have
+ * been sent within the trending window (7 × 5). A reader who was sent more of it is ranked in full (choosePapers).
+ */
+export const LIST_DEPTH = 45;
+/** Lists kept at once: every signature of topics alone and the common keywords, not one per reader's own keywords. */
+const LIST_CACHE = 20_000;
+/** Reasons kept per paper: what the email quotes. */
+const REASONS_KEPT = 3;
+
+/** A signature's best LIST_DEPTH papers, as arrays (a list of objects per signature would cost hundreds of MB). */
+interface RankedList {
+  paperIds: Int32Array;
+  scores: Float64Array;
+  /** The run's evidence number of each paper's reasons. */
+  evidence: Int32Array;
+  /** False when the ranking went deeper than the list. */
+  complete: boolean;
+}
+
+/** A paper picked for a reader: its score and why (the run's evidence number once known). */
+export interface Pick {
+  paperId: number;
+  score: number;
+  evidence: Evidence;
+  evidenceNumber?: number;
+}
+
+export interface PlanningRun {
+  readonly inputs: RankingInputs;
+  readonly vectors: PaperVectors;
+  readonly evidence: EvidenceTable;
+  /** Ids of the papers inside the trending window: the only candidates. */
+  readonly windowPaperIds: number[];
+  /** A reader's papers: best first, none they were sent, at most their papers per email ("liked" still unnamed). */
+  choosePapers(reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, profile: readonly { term: string; weight: number }[] | undefined): Pick[];
+}
+
+export async function startPlanningRun(db: Db, now: Date, windowDays: number = TREND.windowDays): Promise<PlanningRun> {
+  const rows = await loadRankingRows(db, now, windowDays);
+  const topics = new Map<number, { slug: string; matches: Match[] }>();
+  for (const r of rows.topicMatches) {
+    let topic = topics.get(r.topicId);
+    if (!topic) topics.set(r.topicId, (topic = { slug: r.slug, matches: [] }));
+    topic.matches.push({ paperId: r.paperId, relevance: r.relevance, reason: r.reason });
+  }
+  const keywords = new Map<string, Match[]>();
+  for (const r of rows.keywordMatches) {
+    let matches = keywords.get(r.keyword);
+    if (!matches) keywords.set(r.keyword, (matches = []));
+    matches.push({ paperId: r.paperId, relevance: r.relevance, reason: r.reason });
+  }
+  const inputs: RankingInputs = { topics, keywords, trend: new Map(rows.trends.map((t) => [t.paperId, t.trend])) };
+  const vectors = new PaperVectors(rows.vectors);
+  const evidence = new EvidenceTable();
+  const lists = new Map<string, RankedList>();
+
+  const evidenceOf = (c: Candidate): Evidence => ({ paperId: c.paperId, topics: c.topics, keywords: c.keywords, reasons: c.reasons.slice(0, REASONS_KEPT) });
+
+  const listFor = (prefs: Preferences): RankedList => {
+    const key = signatureOf(prefs);
+    let list = lists.get(key);
+    if (list) {
+      // Least recently used goes first: re-inserting moves this one to the end.
+      lists.delete(key);
+      lists.set(key, list);
+      return list;
+    }
+    const ranked = rankCandidates(inputs, prefs);
+    const top = ranked.slice(0, LIST_DEPTH);
+    list = {
+      paperIds: Int32Array.from(top, (c) => c.paperId),
+      scores: Float64Array.from(top, (c) => c.score),
+      evidence: Int32Array.from(top, (c) => evidence.numberOf(evidenceOf(c))),
+      complete: ranked.length <= LIST_DEPTH,
+    };
+    if (lists.size >= LIST_CACHE) lists.delete(lists.keys().next().value!);
+    lists.set(key, list);
+    return list;
+  };
+
+  const fromCandidates = (ranked: readonly Candidate[], sent: ReadonlySet<number> | undefined, maxPapers: number): Pick[] => {
+    const picks: Pick[] = [];
+    for (const c of ranked) {
+      if (picks.length === maxPapers) break;
+      if (!sent?.has(c.paperId)) picks.push({ paperId: c.paperId, score: c.score, evidence: evidenceOf(c) });
+    }
+    return picks;
+  };
+
+  return {
+    inputs,
+    vectors,
+    evidence,
+    windowPaperIds: rows.trends.map((t) => t.paperId),
+    choosePapers(reader, sent, profile) {
+      if (profile?.length) return fromCandidates(personalize(inputs, rankCandidates(inputs, reader), vectors.affinities(profile)), sent, reader.maxPapers);
+      const list = listFor(reader);
+      const picks: Pick[] = [];
+      for (let i = 0; i < list.paperIds.length && picks.length < reader.maxPapers; i++) {
+        if (sent?.has(list.paperIds[i]!)) continue;
+        const n = list.evidence[i]!;
+        picks.push({ paperId: list.paperIds[i]!, score: list.scores[i]!, evidence: evidence.get(n), evidenceNumber: n });
+      }
+      // A reader who was sent most of their list: the full ranking goes deeper.
+      if (picks.length < reader.maxPapers && !list.complete) return fromCandidates(rankCandidates(inputs, reader), sent, reader.maxPapers);
+      return picks;
+    },
+  };
+}
+
+/** "Because you liked: <title>": the liked paper whose vector is closest to the candidate's. */
+export function likedReason(paperId: number, liked: readonly { title: string; vector: ReadonlyMap<string, number> }[], vectors: PaperVectors): string | undefined {
+  const candidateVector = vectors.vectorOf(paperId);
+  let best: { title: string; similarity: number } | undefined;
+  for (const l of liked) {
+    let similarity = 0;
+    for (const [term, weight] of candidateVector) similarity += weight * (l.vector.get(term) ?? 0);
+    if (!best || similarity > best.similarity) best = { title: l.title, similarity };
+  }
+  return best ? `liked${FIELD}${best.title}` : undefined;
+}
