@@ -7,7 +7,9 @@ import type { Db } from "../src/db/client.ts";
 import type { OutageGate } from "../src/db/outage-gate.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
 import { enqueueDigests } from "../src/digest/queue.ts";
+import { planTotals, recordDigestTotals } from "../src/digest/totals.ts";
 import type { Logger } from "../src/log.ts";
+import type { DigestMetrics } from "../src/metrics/metrics.ts";
 
 export interface TickDeps {
   db: Db;
@@ -18,11 +20,14 @@ export interface TickDeps {
   /** TRENDING_WINDOW_DAYS. */
   windowDays?: number;
   now?: () => Date;
+  metrics?: Pick<DigestMetrics, "digestsPlanned">;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  deps.metrics?.digestsPlanned(plan.planned, plan.skipped);
+  await recordDigestTotals(deps.db, deps.log, planTotals(plan));
   if (plan.planned || plan.skipped) {
     deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new)`);
   }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { type Database, openDatabase } from "../db/database.ts";
-import { createOutageGate, DatabaseWaitExceeded } from "../db/outage-gate.ts";
+import { createOutageGate, DatabaseWaitExceeded, isWaitEnded } from "../db/outage-gate.ts";
 import { planAllDigests } from "../digest/plan.ts";
 import { enqueueDigests } from "../digest/queue.ts";
 import { renderDigest } from "../digest/render.ts";
@@ -8,6 +8,7 @@ import { digestPageUrl } from "../digest/send.ts";
 import { previewDigest } from "../digest/preview.ts";
 import { type DigestRuntime, sendDeps, startDigestRuntime } from "../digest/runtime.ts";
 import type { MailCatcher } from "../mail/catcher.ts";
+import { addDigestTotals, planTotals } from "../digest/totals.ts";
 import { openMailer } from "../mail/setup.ts";
 import { loadEmailTemplates } from "../mail/templates.ts";
 import type { Mailer } from "../mail/transport.ts";
@@ -72,6 +73,11 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     const plan = await gate.run(() => {
       planningAttempts += 1;
       return planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(boss, ids) });
+    });
+    // Metrics only, but worth waiting for the database (the gate), like every other step of the run.
+    await gate.run(() => addDigestTotals(db, planTotals(plan))).catch((err) => {
+      if (isWaitEnded(err)) throw err;
+      log.warn({ err }, "could not add to the digest totals (metrics only; nothing else is affected)");
     });
     console.log(`planned ${plan.planned} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
     // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died). When an

@@ -118,7 +118,10 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
     // skipped now (another worker may have taken one over); a second look, so that a repeat after an outage frees them too.
     const skipped = await gate.run(() => db.digest.findMany({ where: { id: { in: goneIds }, status: "skipped" }, select: { id: true } }));
     if (skipped.length) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: skipped.map((d) => d.id) } } }));
-    for (const d of gone) outcomes.set(d.id, "skipped");
+    for (const d of gone) {
+      outcomes.set(d.id, "skipped");
+      deps.log.info({ digestId: d.id, subscriberId: d.subscriber.id }, "digest skipped: the reader left, paused or was suppressed after planning");
+    }
   }
 
   const recorder = sentRecorder(db, gate, claimToken, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
@@ -159,6 +162,9 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
     }
     permit.release("success");
     outcomes.set(digest.id, "sent");
+    // One line per email only at debug level (a day's sends would flood info); the per-process and cluster-wide
+    // counters (README "Metrics") carry the totals.
+    deps.log.debug({ digestId: digest.id, subscriberId: digest.subscriber.id, papers: papersOf.get(digest.id)?.length ?? 0, attempt: digest.attempts }, "digest sent");
     // Outside the try: a failed record must not look like a failed send (that would send it again).
     await recorder.add(digest.id, rendered.subject);
   };
@@ -251,6 +257,10 @@ async function recordFailure(
   if (failure.scope === "sender") {
     const what = failure.failureClass === "5xx" ? "SMTP server refused our login, sender or message (check SMTP_URL and MAIL_FROM)" : "could not hand the message to the SMTP server";
     log.error({ ...ids, smtp }, `${what}; retrying`);
+  } else {
+    // One line per failure only at debug level: a refusal storm would flood warn; the failure report (one warning
+    // when failures start, a summary per minute, one line when they stop) is what operators see.
+    log.debug({ ...ids, attempts: digest.attempts, failureClass: failure.failureClass, smtp }, "temporary send failure; retrying");
   }
   return { retryAt, failure };
 }

@@ -7,6 +7,7 @@ import { isWaitEnded, type OutageGate } from "../db/outage-gate.ts";
 import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests } from "./queue.ts";
 import { type RetryLater, type SendDeps, type SendOutcome, sendDigests } from "./send.ts";
 import { ThrottleClosedError } from "./throttle.ts";
+import { addDigestTotals, outcomeTotals } from "./totals.ts";
 
 export interface DigestWorker {
   /** Stops fetching, lets in-flight sends finish and records them. Nothing in flight is dropped. */
@@ -42,6 +43,7 @@ export function startDigestWorker(boss: PgBoss, deps: SendDeps & { gate: OutageG
     const outcomes = await sendDigests(deps, job.data.digestIds, perLane);
     // Each released digest is queued for its own retry time (to the second, so a batch shares a few jobs).
     const byTime = new Map<number, string[]>();
+    const reported: (SendOutcome | "retry")[] = [];
     for (const [digestId, outcome] of outcomes) {
       const retry = typeof outcome === "object" ? (outcome as RetryLater) : undefined;
       if (retry) {
@@ -50,8 +52,14 @@ export function startDigestWorker(boss: PgBoss, deps: SendDeps & { gate: OutageG
         if (ids) ids.push(digestId);
         else byTime.set(at, [digestId]);
       }
-      opts.onOutcome?.(retry ? "retry" : (outcome as SendOutcome));
+      reported.push(retry ? "retry" : (outcome as SendOutcome));
     }
+    for (const outcome of reported) opts.onOutcome?.(outcome);
+    // Metrics only, but counted once the database answers again rather than lost to an outage.
+    await gate.run(() => addDigestTotals(deps.db, outcomeTotals(reported))).catch((err) => {
+      if (isStopping(err)) throw err;
+      deps.log.warn({ err }, "could not add to the digest totals (metrics only; nothing else is affected)");
+    });
     for (const [at, ids] of byTime) await gate.run(() => enqueueDigests(boss, ids, new Date(at)));
     await gate.run(() => boss.complete(DIGEST_QUEUE, job.id));
   };
