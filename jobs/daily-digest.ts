@@ -1,10 +1,12 @@
-// The scheduler tick: only finds due work. Plans the digests whose hour has come, queues them, and re-queues any
-// that a crashed worker left behind. Safe with several app instances (unique digest per subscriber and day).
+// The scheduler tick: only finds due work. Plans the digests whose hour has come and queues them. Safe with several
+// app instances (unique digest per subscriber and day). Digests a crash or a lost job left behind are the sweeper's
+// (src/digest/runtime.ts), which runs in every process that sends.
 import type PgBoss from "pg-boss";
 import cron from "node-cron";
 import type { Db } from "../src/db/client.ts";
+import type { OutageGate } from "../src/db/outage-gate.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
-import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import { enqueueDigests } from "../src/digest/queue.ts";
 import { planTotals, recordDigestTotals } from "../src/digest/totals.ts";
 import type { Logger } from "../src/log.ts";
 import type { DigestMetrics } from "../src/metrics/metrics.ts";
@@ -13,7 +15,8 @@ export interface TickDeps {
   db: Db;
   boss: PgBoss;
   log: Logger;
-  leaseSeconds: number;
+  /** Notes a database outage (one warning for the process) instead of a stack trace per tick. */
+  gate?: Pick<OutageGate, "report">;
   /** TRENDING_WINDOW_DAYS. */
   windowDays?: number;
   now?: () => Date;
@@ -25,11 +28,10 @@ export async function runDigestTick(deps: TickDeps) {
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
   deps.metrics?.digestsPlanned(plan.planned, plan.skipped);
   await recordDigestTotals(deps.db, deps.log, planTotals(plan));
-  const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
-  if (plan.planned || plan.skipped || requeued) {
-    deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);
+  if (plan.planned || plan.skipped) {
+    deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new)`);
   }
-  return { planned: plan.planned, skipped: plan.skipped, requeued };
+  return { planned: plan.planned, skipped: plan.skipped };
 }
 
 export function scheduleDigests(cronExpression: string, deps: TickDeps) {
@@ -37,7 +39,8 @@ export function scheduleDigests(cronExpression: string, deps: TickDeps) {
     cronExpression,
     () =>
       runDigestTick(deps).catch((err) => {
-        deps.log.error({ err }, "digest tick failed");
+        // Planning is idempotent: the next tick plans what this one could not.
+        if (!deps.gate?.report(err)) deps.log.error({ err }, "digest tick failed");
       }),
     { name: "daily-digest", noOverlap: true },
   );
