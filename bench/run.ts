@@ -1,8 +1,10 @@
 // `npm run bench`: one day's digests for N subscribers, end to end (plan, render, queue, send) into an SMTP sink in a
 // separate process, next to the raw Nodemailer ceiling measured in the same run. Options:
 //   --subscribers N   (default 100000)      --workers 1,2   (runs with 1 and with 2 app processes)
-//   --faults          (also the fault runs: 421 to 20%, sink killed and restarted, app SIGKILLed and restarted)
-//   --fault-subscribers N (default 5000)    --out FILE      (JSON; default bench/results/<date>-<commit>.json)
+//   --faults          (also the fault runs: 421 to 20% and to 70%, sink killed and restarted, sink blackholed 60 s,
+//                      app SIGKILLed and restarted, PostgreSQL SIGKILLed and restarted 20 s later)
+//   --fault-runs a,b  (only these fault runs)  --fault-subscribers N (default 5000)
+//   --out FILE        (JSON; default bench/results/<date>-<commit>.json)
 //   --node-flags "..." (Node flags of the app processes; default --max-old-space-size=256)
 import { execSync } from "node:child_process";
 import fs from "node:fs";
@@ -15,7 +17,7 @@ import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { feedbackUrl, subscriberLinks } from "../src/subscriptions/links.ts";
-import { runFaults } from "./faults.ts";
+import { type Fault, FAULTS, runFaults } from "./faults.ts";
 import { CONCURRENCY, createHarness, DATE, POOL, SECRET } from "./harness.ts";
 import { createSubscribers } from "./subscribers.ts";
 
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1,2" },
     faults: { type: "boolean", default: false },
     "fault-subscribers": { type: "string", default: "5000" },
+    "fault-runs": { type: "string", default: FAULTS.join(",") },
     out: { type: "string" },
     // V8 grows its heap lazily under a high allocation rate (the live set while sending is ~70 MB, the heap grows
     // past 200 MB); a cap keeps the process small. Pass --node-flags "" to measure without it.
@@ -33,7 +36,9 @@ const { values } = parseArgs({
 });
 const NODE_FLAGS = values["node-flags"]!.split(" ").filter(Boolean);
 const N = Number(values.subscribers);
-const h = await createHarness(NODE_FLAGS);
+// Papers first seen 12 hours ago: the app processes plan at the real time (a digest's give-up window counts from its
+// planning), and the papers must be inside that plan's trending window.
+const h = await createHarness(NODE_FLAGS, { papersSeenAt: new Date(Date.now() - 12 * 3600_000) });
 const { db, scratch, startSink, startApp, waitUntilSent, resetDay, deliveries, freePort, sinkLog } = h;
 
 /** Full per-recipient render (links signed, data prepared, template filled) over planned digests, after one compile. */
@@ -88,15 +93,18 @@ async function typicalDigest() {
 }
 
 // --- the runs -------------------------------------------------------------------------------------------------
-console.log(`creating ${N} confirmed subscribers...`);
+// --workers none: only the fault runs (which create their own subscribers).
+const workerCounts = values.workers!.split(",").map(Number).filter((n) => n > 0);
 let t = performance.now();
-await createSubscribers(db, N);
-console.log(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
+if (workerCounts.length) {
+  console.log(`creating ${N} confirmed subscribers...`);
+  await createSubscribers(db, N);
+  console.log(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
 const size = await typicalDigest();
 
 const runs: Record<string, unknown>[] = [];
-// --workers none: only the fault runs.
-for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0)) {
+for (const workers of workerCounts) {
   await resetDay();
   const port = freePort();
   const log = sinkLog();
@@ -158,7 +166,10 @@ for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0
 }
 
 // --- fault runs -----------------------------------------------------------------------------------------------
-const faults = values.faults ? await runFaults(h, Number(values["fault-subscribers"])) : [];
+const faultRuns = values["fault-runs"]!.split(",").filter(Boolean) as Fault[];
+const unknownFault = faultRuns.find((f) => !FAULTS.includes(f));
+if (unknownFault) throw new Error(`--fault-runs: unknown run "${unknownFault}" (known: ${FAULTS.join(", ")})`);
+const faults = values.faults ? await runFaults(h, Number(values["fault-subscribers"]), faultRuns) : [];
 
 // --- report ---------------------------------------------------------------------------------------------------
 const commit = (() => {
@@ -179,9 +190,11 @@ for (const r of runs) {
   console.log(`| ${r.workers} | ${r.subscribers} | ${f(r.planSeconds)} | ${f(r.throughputPerSecond, 0)} | ${f(r.ceilingPerSecond, 0)} | ${f(r.ratioToCeiling, 2)} | ${f(r.renderMsPerRecipient, 3)} | ${f(r.rendersPerSecondPerCore, 0)} | ${f(r.peakRssMb, 0)} | ${f(r.wallSeconds)} | ${r.duplicates} | ${r.missing} |`);
 }
 if (faults.length) {
-  console.log(`\n| fault | subscribers | planned | delivered | missing | duplicates | 421 answers | claimed at kill |`);
-  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
-  for (const r of faults) console.log(`| ${r.fault} | ${r.subscribers} | ${r.planned} | ${r.delivered} | ${r.missing} | ${r.duplicates} | ${r.refusedWith421} | ${r.claimedAtKill} |`);
+  console.log(`\n| fault run | readers | delivered once | duplicated | missed | in flight at the fault | fault → all sent (s) | fault over → all sent (s) | 421 answers | failed digests |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  for (const r of faults) {
+    console.log(`| ${r.fault} | ${r.readers} | ${r.deliveredOnce} | ${r.duplicated} | ${r.missed} | ${r.inFlightAtFault ?? "–"} | ${f(r.secondsFromFaultToAllSent)} | ${r.secondsFromFaultEndToAllSent === null ? "–" : f(r.secondsFromFaultEndToAllSent)} | ${r.refusedWith421} | ${r.failedDigests} |`);
+  }
 }
 console.log(`\nwrote ${path.relative(process.cwd(), out)}`);
 

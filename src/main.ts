@@ -57,9 +57,11 @@ async function main() {
   for (const name of live) void runSourceJob(sourceDeps, name);
   const send = sendDeps(config, { db, mailer, emails, log, appSecret });
   const digests = await startDigestRuntime(config, database.url, send, { worker: true, onOutcome: metrics.digestOutcome });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, metrics, notices: send };
+  const tickDeps = { db, boss: digests.boss, log, gate: digests.gate, windowDays: config.sources.trendingWindowDays, metrics, notices: send };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
-  await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
+  await runDigestTick(tickDeps).catch((err) => {
+    if (!digests.gate.report(err)) log.error({ err }, "digest tick failed");
+  });
   // The measured mailer: opt-in emails (sent by requests and by the outbox sweeper) count in the send metrics too.
   const parts = { config, db, log, mailer, emails, appSecret, catcher, metrics, readiness };
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps), scheduleOptInOutbox(subscriptionDeps(parts))];

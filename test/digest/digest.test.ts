@@ -293,11 +293,12 @@ describe("sending", () => {
 
   it("retries a temporary 4xx failure with backoff until it is delivered", async () => {
     const { db } = database;
-    await addSubscriber(db, "flaky@example.com", { topics: ["continual-learning"] });
+    // Due at any hour, planned now: a retried digest is given up DIGEST_GIVE_UP_HOURS after it was planned.
+    await addSubscriber(db, "flaky@example.com", { topics: ["continual-learning"], sendHour: 0 });
     let refusals = 2;
     sink.failWith = (to) => (to === "flaky@example.com" && refusals-- > 0 ? { code: 421, message: "try again later" } : undefined);
     pipeline = await startPipeline(db, database.url, sink.url);
-    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await runDigestTick(pipeline.tickDeps);
     await sink.waitFor(1, "flaky@example.com", 20_000);
     const digest = await db.digest.findFirstOrThrow({ where: { subscriber: { email: "flaky@example.com" } } });
     await eventually(async () => (await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).status === "sent");
@@ -323,11 +324,11 @@ describe("sending", () => {
 
   it("retries a 5xx that is not about the recipient (message refused after DATA) and suppresses nobody", async () => {
     const { db } = database;
-    await addSubscriber(db, "innocent@example.com", { topics: ["continual-learning"] });
+    await addSubscriber(db, "innocent@example.com", { topics: ["continual-learning"], sendHour: 0 });
     let refusals = 1;
     sink.failDataWith = (to) => (to === "innocent@example.com" && refusals-- > 0 ? { code: 554, message: "message refused" } : undefined);
     pipeline = await startPipeline(db, database.url, sink.url);
-    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await runDigestTick(pipeline.tickDeps);
     await sink.waitFor(1, "innocent@example.com", 20_000);
     expect((await db.subscriber.findUniqueOrThrow({ where: { email: "innocent@example.com" } })).status).toBe("active");
     expect(await db.suppression.count()).toBe(0);

@@ -9,7 +9,7 @@ import type { Db } from "../../src/db/client.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import type { Prisma } from "../../src/generated/prisma/client.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
 import { TEST_SECRET } from "./service.ts";
@@ -51,6 +51,12 @@ export async function addSubscriber(
 }
 
 /**
+ * Three days before the real now: for tests that plan with the real time (a give-up window counts from planning),
+ * papers first seen then are inside the trending window whenever the tests run.
+ */
+export const RECENTLY = new Date(Date.now() - 3 * 86400_000);
+
+/**
  * Writes a corpus page of generated papers and ingests it as first seen at `seenAt` (by default the day before the
  * tests' usual planning date, 2026-11-24: papers older than the trending window are no candidates).
  */
@@ -68,7 +74,8 @@ export function abstractAbout(subject: string, n = 0) {
   return `This paper studies ${subject} in depth (variant ${n}). We propose a method for ${subject} and evaluate it on standard benchmarks. Results show consistent gains over strong baselines across many settings, and we release code for others.`;
 }
 
-export async function startPipeline(db: Db, databaseUrl: string, smtpUrl: string, env: Record<string, string> = {}) {
+/** The send pipeline as a worker process runs it; `opts.log` captures its log lines, `opts.runtime` tunes it. */
+export async function startPipeline(db: Db, databaseUrl: string, smtpUrl: string, env: Record<string, string> = {}, opts: { log?: Logger; runtime?: Record<string, unknown> } = {}) {
   const config = loadConfig({
     NODE_ENV: "test",
     APP_SECRET: TEST_SECRET,
@@ -79,15 +86,15 @@ export async function startPipeline(db: Db, databaseUrl: string, smtpUrl: string
     DIGEST_SEND_LEASE_SECONDS: "3",
     ...env,
   });
-  const log = createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel);
   const mailer = createMailer(config, smtpUrl);
   const deps = sendDeps(config, { db, mailer, emails: await loadEmailTemplates(), log, appSecret: TEST_SECRET });
-  const runtime = await startDigestRuntime(config, databaseUrl, deps, { worker: true });
+  const runtime = await startDigestRuntime(config, databaseUrl, deps, { worker: true, ...opts.runtime });
   return {
     config,
     deps,
     boss: runtime.boss,
-    tickDeps: { db, boss: runtime.boss, log, leaseSeconds: config.digest.sendLeaseSeconds },
+    tickDeps: { db, boss: runtime.boss, log },
     async stop() {
       await runtime.stop();
       mailer.close();
