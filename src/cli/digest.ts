@@ -105,8 +105,18 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
       // Wait until no digest is open (sent, skipped or failed) — retries included. The runtime's sweeper re-queues
       // what a killed process had claimed, once its lease has run out.
       while (!interrupted) {
-        open = await gate.run(() => db.digest.count({ where: { status: { in: ["planned", "sending"] } } }));
-        progress.update(Math.max(0, total - open), `sent ${outcomes.sent}, retrying ${outcomes.retrying}`);
+        // One snapshot for both numbers: the worker records "sent" before it reports the outcome, so counting one in
+        // the database and the other in memory once showed "1/1 sent 0".
+        const states = await gate.run(() =>
+          db.digest.groupBy({ by: ["status"], where: { OR: [{ status: { in: ["planned", "sending"] } }, { updatedAt: { gte: startedAt } }] }, _count: true }),
+        );
+        const count = (status: string) => states.find((s) => s.status === status)?._count ?? 0;
+        open = count("planned") + count("sending");
+        const done = Math.max(0, total - open);
+        const [sent, failed] = [count("sent"), count("failed")];
+        // The rest of the done ones were skipped at send time (the reader left after planning).
+        const skipped = Math.max(0, done - sent - failed);
+        progress.update(done, `${sent} sent${skipped ? `, ${skipped} skipped` : ""}${failed ? `, ${failed} failed` : ""}, retrying ${outcomes.retrying}`);
         if (open === 0) break;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -165,14 +175,15 @@ async function preview({ config, log, values }: Parameters<Command["run"]>[0], d
       console.error(`digest preview: ${email} has no new matching paper for that day (their digest would be recorded as skipped)`);
       return 1;
     }
-    // A digest not planned yet has no page of its own: the link then goes to the papers list.
+    // A digest not planned yet has no page of its own: the preview then has no "View in browser" link.
     const rendered = renderDigest(emails, result.content, {
       baseUrl: config.publicBaseUrl,
-      viewInBrowserUrl: result.digestId ? digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.digestId) : `${config.publicBaseUrl}/papers`,
+      viewInBrowserUrl: result.digestId ? digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.digestId) : undefined,
       ...subscriberLinks({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId),
       postalAddress: config.mail.postalAddress,
       feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId, paperId, verdict),
     });
+    if (!result.digestId) console.error("(not planned yet: the email will carry a 'View in browser' link once its digest is planned)");
     const out = values.out as string | undefined;
     if (out) {
       fs.writeFileSync(out, rendered.html);

@@ -102,7 +102,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
   const digests = await gate.run(() =>
     db.digest.findMany({
       where: { id: { in: claimed.map((d) => d.id) } },
-      include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } } },
+      include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } } },
     }),
   );
   const papersOf = await gate.run(() => loadDigestPapers(db, digests.map((d) => d.id)));
@@ -134,6 +134,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
         localDate: digest.localDate,
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
+        interests: { topics: digest.subscriber.topics.map((t) => t.topic.slug), keywords: digest.subscriber.keywords },
         papers: papersOf.get(digest.id) ?? [],
       },
       {
