@@ -18,10 +18,31 @@ export const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
 
 const DAY_MS = 86_400_000;
 
+/**
+ * One Intl.DateTimeFormat per kind and zone: building one costs far more than using it (a subscribe request describes
+ * the first email's moment, which took several). Bounded: readers' zones are a few hundred IANA names.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(kind: "date" | "wall" | "hour", timeZone: string): Intl.DateTimeFormat {
+  const key = `${kind} ${timeZone}`;
+  let format = formatters.get(key);
+  if (!format) {
+    if (formatters.size >= 2000) formatters.clear();
+    format =
+      kind === "date"
+        ? new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "numeric", day: "numeric", weekday: "short" })
+        : kind === "wall"
+          ? new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" })
+          : new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    formatters.set(key, format);
+  }
+  return format;
+}
+
 /** The calendar date and ISO weekday at `instant` in `timeZone`. */
 export function localDate(instant: Date, timeZone: string): { year: number; month: number; day: number; weekday: number } {
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "numeric", day: "numeric", weekday: "short" }).formatToParts(instant).map((p) => [p.type, p.value]),
+    formatter("date", timeZone).formatToParts(instant).map((p) => [p.type, p.value]),
   );
   return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day), weekday: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday!) + 1 };
 }
@@ -37,7 +58,7 @@ export function zonedInstant(year: number, month: number, day: number, hour: num
 
 function offsetAt(instant: Date, timeZone: string): number {
   const p = Object.fromEntries(
-    new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" })
+    formatter("wall", timeZone)
       .formatToParts(instant)
       .map((x) => [x.type, Number(x.value)]),
   );
@@ -64,7 +85,7 @@ export function describeMoment(moment: Date, now: Date, timeZone: string): strin
   const today = localDate(now, timeZone);
   const days = Math.round((Date.UTC(day.year, day.month - 1, day.day) - Date.UTC(today.year, today.month - 1, today.day)) / DAY_MS);
   const when = days === 0 ? "today" : days === 1 ? "tomorrow" : formatShortDay(moment, timeZone);
-  const hour = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(moment);
+  const hour = formatter("hour", timeZone).format(moment);
   return `${when}, ${hour} ${timeZone}`;
 }
 
