@@ -1,6 +1,7 @@
 // One app process of the benchmark: the real send pipeline (pg-boss queue, worker, pooled SMTP) against the bench
 // database. --plan makes it also plan the day's digests first (the planner's time is reported). It runs until the
 // orchestrator sends SIGTERM, then stops gracefully and reports its figures over IPC.
+import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.ts";
 import { createDb } from "../src/db/client.ts";
@@ -11,12 +12,22 @@ import { type DigestWorker, startDigestWorker } from "../src/digest/worker.ts";
 import { createLogger } from "../src/log.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { createMailer } from "../src/mail/transport.ts";
+import { epochMs } from "./rates.ts";
 
 const { values } = parseArgs({ options: { plan: { type: "boolean", default: false }, date: { type: "string" } } });
 const config = loadConfig(); // DATABASE_URL, SMTP_URL, APP_SECRET... from the orchestrator
 const log = createLogger(config.logLevel, { format: config.logFormat });
 const db = createDb(config.databaseUrl!, { poolSize: 10 });
 const mailer = createMailer(config, config.smtp.url!);
+// When the SMTP server accepted each message (epoch ms): the orchestrator reads time to first send and the steady
+// rate from these, exactly as it does for the ceiling.
+const acceptedAt: number[] = [];
+const send = mailer.send.bind(mailer);
+mailer.send = async (message) => {
+  const sent = await send(message);
+  acceptedAt.push(epochMs());
+  return sent;
+};
 const emails = await loadEmailTemplates();
 
 // Per-recipient fill time, measured where it happens.
@@ -38,8 +49,43 @@ setInterval(() => {
   for (const k of Object.keys(peak) as (keyof typeof peak)[]) peak[k] = Math.max(peak[k], m[k] / 2 ** 20);
 }, 200).unref();
 
+// Event-loop delay and CPU while sending: a blocked loop delays every send; CPU per message compares with the ceiling's.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+let cpuAtSend: NodeJS.CpuUsage | undefined;
+// Garbage collection while sending, by kind (minor: scavenges of the young generation; major: mark-compact).
+const gc = { minorMs: 0, majorMs: 0, otherMs: 0, majorCount: 0 };
+const gcObserver = new PerformanceObserver((list) => {
+  if (!cpuAtSend) return;
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MINOR) gc.minorMs += e.duration;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+      gc.majorMs += e.duration;
+      gc.majorCount += 1;
+    } else gc.otherMs += e.duration;
+  }
+});
+gcObserver.observe({ entryTypes: ["gc"] });
+
 const deps = sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! });
 const runtime = await startDigestRuntime(config, config.databaseUrl!, deps, { worker: false });
+// pg-boss's fetch and complete, timed where the worker calls them.
+const queueCalls: Record<string, { calls: number; ms: number; maxMs: number }> = {};
+for (const name of ["fetch", "complete"] as const) {
+  const original = (runtime.boss[name] as (...args: unknown[]) => Promise<unknown>).bind(runtime.boss);
+  const stat = (queueCalls[name] = { calls: 0, ms: 0, maxMs: 0 });
+  (runtime.boss as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+    const t = performance.now();
+    try {
+      return await original(...args);
+    } finally {
+      const ms = performance.now() - t;
+      stat.calls += 1;
+      stat.ms += ms;
+      stat.maxMs = Math.max(stat.maxMs, ms);
+    }
+  };
+}
 // After a crash (fault runs), pick up what the killed process left: planned digests and expired claims.
 await requeueStalledDigests(db, runtime.boss, new Date(), 0, 0).catch(() => 0);
 // The killed process's claims become takeable after the lease.
@@ -51,16 +97,26 @@ if (values.plan) {
   process.send?.({ planned: plan.planned, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
 let worker: DigestWorker | undefined;
+let heapUsedAtSendMb = NaN;
 process.on("message", (msg: { send?: boolean }) => {
-  if (msg.send && !worker) worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency, retryDelaySeconds: config.digest.retryDelaySeconds });
+  if (!msg.send || worker) return;
+  heapUsedAtSendMb = process.memoryUsage().heapUsed / 2 ** 20;
+  cpuAtSend = process.cpuUsage();
+  loopDelay.enable();
+  worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency, retryDelaySeconds: config.digest.retryDelaySeconds });
 });
 process.send?.({ ready: true });
 
 process.on("SIGTERM", async () => {
+  // Sending is over when the orchestrator stops us (every digest recorded): CPU and loop delay up to here.
+  const cpu = cpuAtSend ? process.cpuUsage(cpuAtSend) : undefined;
+  loopDelay.disable();
+  gcObserver.disconnect();
+  const loop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
   await worker?.stop();
   await runtime.stop();
   mailer.close();
   await db.$disconnect();
-  process.send?.({ done: true, fills, fillMs, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) });
+  process.send?.({ done: true, fills, fillMs, acceptedAt, cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : NaN, loop, gc, heapUsedAtSendMb, queueCalls, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) });
   process.exit(0);
 });
