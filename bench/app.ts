@@ -2,6 +2,9 @@
 // database. --plan makes it also plan the day's digests first (the planner's time is reported). It runs until the
 // orchestrator sends SIGTERM, then stops gracefully and reports its figures over IPC.
 import { constants, monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import fs from "node:fs";
+import { Session } from "node:inspector/promises";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.ts";
 import { createDb } from "../src/db/client.ts";
@@ -21,12 +24,25 @@ const db = createDb(config.databaseUrl!, { poolSize: 10 });
 const mailer = createMailer(config, config.smtp.url!);
 // When the SMTP server accepted each message (epoch ms): the orchestrator reads time to first send and the steady
 // rate from these, exactly as it does for the ceiling.
+// And how often the SMTP pool went hungry: time with fewer messages handed to it than it has connections.
 const acceptedAt: number[] = [];
+const starved = { since: NaN, ms: 0, inFlight: 0 };
+const track = (delta: number) => {
+  const now = performance.now();
+  if (starved.inFlight < config.smtp.poolSize && !Number.isNaN(starved.since)) starved.ms += now - starved.since;
+  starved.inFlight += delta;
+  starved.since = now;
+};
 const send = mailer.send.bind(mailer);
 mailer.send = async (message) => {
-  const sent = await send(message);
-  acceptedAt.push(epochMs());
-  return sent;
+  track(1);
+  try {
+    const sent = await send(message);
+    acceptedAt.push(epochMs());
+    return sent;
+  } finally {
+    track(-1);
+  }
 };
 const emails = await loadEmailTemplates();
 
@@ -96,11 +112,25 @@ if (values.plan) {
   const plan = await planAllDigests(db, { now: new Date(`${values.date}T12:00:00Z`), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
   process.send?.({ planned: plan.planned, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
+// BENCH_HEAP_PROFILE=dir: where the sending allocates, collected objects included (sampling; open in DevTools).
+let inspector: Session | undefined;
+async function startAllocationProfile() {
+  if (!process.env.BENCH_HEAP_PROFILE) return;
+  inspector = new Session();
+  inspector.connect();
+  await inspector.post("HeapProfiler.startSampling", { samplingInterval: 64 * 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+}
+async function stopAllocationProfile() {
+  if (!inspector) return;
+  const { profile } = await inspector.post("HeapProfiler.stopSampling");
+  fs.writeFileSync(path.join(process.env.BENCH_HEAP_PROFILE!, `send-${process.pid}.heapprofile`), JSON.stringify(profile));
+}
 let worker: DigestWorker | undefined;
 let heapUsedAtSendMb = NaN;
 process.on("message", (msg: { send?: boolean }) => {
   if (!msg.send || worker) return;
   heapUsedAtSendMb = process.memoryUsage().heapUsed / 2 ** 20;
+  void startAllocationProfile();
   cpuAtSend = process.cpuUsage();
   loopDelay.enable();
   worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency, retryDelaySeconds: config.digest.retryDelaySeconds });
@@ -110,13 +140,15 @@ process.send?.({ ready: true });
 process.on("SIGTERM", async () => {
   // Sending is over when the orchestrator stops us (every digest recorded): CPU and loop delay up to here.
   const cpu = cpuAtSend ? process.cpuUsage(cpuAtSend) : undefined;
+  track(0);
   loopDelay.disable();
   gcObserver.disconnect();
   const loop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
+  await stopAllocationProfile();
   await worker?.stop();
   await runtime.stop();
   mailer.close();
   await db.$disconnect();
-  process.send?.({ done: true, fills, fillMs, acceptedAt, cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : NaN, loop, gc, heapUsedAtSendMb, queueCalls, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) });
+  process.send?.({ done: true, fills, fillMs, acceptedAt, cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : NaN, loop, gc, heapUsedAtSendMb, poolStarvedMs: starved.ms, queueCalls, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) });
   process.exit(0);
 });

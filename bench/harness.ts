@@ -15,7 +15,7 @@ import { syncTopics } from "../src/topics/topics.ts";
 
 export const DATE = "2026-11-24";
 export const POOL = 10;
-export const CONCURRENCY = 100;
+export const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 export const SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 const SHARED_CORPUS = path.resolve(PROJECT_ROOT, "..", "shared", "corpus");
 const tsx = ["--import", "tsx"];
@@ -84,6 +84,7 @@ export async function createHarness(nodeFlags: string[]) {
         DIGEST_RETRY_DELAY_SECONDS: "1",
         DIGEST_SEND_LEASE_SECONDS: "5",
         LOG_LEVEL: "error",
+        ...(process.env.BENCH_HEAP_PROFILE ? { BENCH_HEAP_PROFILE: process.env.BENCH_HEAP_PROFILE } : {}),
         ...env,
       },
     });

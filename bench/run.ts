@@ -29,6 +29,7 @@ const { values } = parseArgs({
     workers: { type: "string", default: "1,2" },
     repeats: { type: "string", default: "3" },
     "pg-stats": { type: "boolean", default: false },
+    "plan-apart": { type: "boolean", default: false },
     faults: { type: "boolean", default: false },
     "fault-subscribers": { type: "string", default: "5000" },
     out: { type: "string" },
@@ -150,8 +151,12 @@ for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0
 
     await resetDay();
     t = performance.now();
-    const apps = [startApp(smtpUrl, true), ...Array.from({ length: workers - 1 }, () => startApp(smtpUrl, false))];
-    const plan = await apps[0]!.message("planMs");
+    // --plan-apart: a process of its own plans and stops; the sending processes start with a fresh heap.
+    const planner = values["plan-apart"] ? startApp(smtpUrl, true) : undefined;
+    const plannedApart = planner ? await planner.message("planMs") : undefined;
+    if (planner) await planner.stop();
+    const apps = [startApp(smtpUrl, !planner), ...Array.from({ length: workers - 1 }, () => startApp(smtpUrl, false))];
+    const plan = plannedApart ?? (await apps[0]!.message("planMs"));
     console.log(`planned ${plan.planned} digests in ${(plan.planMs / 1000).toFixed(1)} s (${plan.skipped} with nothing new)`);
     if (plan.planned !== N) console.warn(`  the ceiling sent ${N} messages, the app sends ${plan.planned}: the ratio compares different counts`);
     await Promise.all(apps.map((a) => a.message("ready")));
@@ -179,6 +184,8 @@ for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0
       loopDelayP99Ms: Math.max(...reports.map((r) => r.loop.p99Ms)),
       loopDelayMaxMs: Math.max(...reports.map((r) => r.loop.maxMs)),
       queueCalls: reports.map((r) => r.queueCalls),
+      // Share of the sending time the SMTP pool had fewer messages than connections (the pipeline, not the CPU, waiting).
+      poolStarvedShare: reports.reduce((a, r) => a + r.poolStarvedMs, 0) / reports.length / ((reports.flatMap((r) => r.acceptedAt as number[]).reduce((a, b) => Math.max(a, b), 0) - startedAt) || 1),
       gcMsPerMessage: reports.reduce((a, r) => a + r.gc.minorMs + r.gc.majorMs + r.gc.otherMs, 0) / delivered,
       gc: reports.map((r) => r.gc),
       heapUsedAtSendMb: reports.map((r) => r.heapUsedAtSendMb),
@@ -207,7 +214,7 @@ for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0
     const r = runs.at(-1)!;
     console.log(
       `app: ${app.steadyPerSecond.toFixed(0)} msg/s steady, ${app.overallPerSecond.toFixed(0)} overall, first send ${app.firstSendMs.toFixed(0)} ms; ratio ${(r.ratioSteady as number).toFixed(2)} steady, ${(r.ratioOverall as number).toFixed(2)} overall; ` +
-        `CPU ms/message app ${app.cpuMsPerMessage.toFixed(2)} + PostgreSQL ${app.postgresCpuMsPerMessage.toFixed(2)} (ceiling ${ceiling.cpuMsPerMessage.toFixed(2)}; sink ${ceiling.sinkCpuMsPerMessage.toFixed(2)} / ${app.sinkCpuMsPerMessage.toFixed(2)}; machine busy ${(ceiling.machineBusy * 100).toFixed(0)}% / ${(app.machineBusy * 100).toFixed(0)}%), of which GC ${app.gcMsPerMessage.toFixed(2)} (${JSON.stringify(app.gc.map((g) => Object.fromEntries(Object.entries(g as Record<string, number>).map(([k, v]) => [k, Math.round(v)]))))}, heap ${app.heapUsedAtSendMb.map((m) => m.toFixed(0)).join("/")} MB at start); loop delay p99 ${app.loopDelayP99Ms.toFixed(1)} ms; ${r.duplicates} duplicates, ${r.missing} missing`,
+        `CPU ms/message app ${app.cpuMsPerMessage.toFixed(2)} + PostgreSQL ${app.postgresCpuMsPerMessage.toFixed(2)} (ceiling ${ceiling.cpuMsPerMessage.toFixed(2)}; sink ${ceiling.sinkCpuMsPerMessage.toFixed(2)} / ${app.sinkCpuMsPerMessage.toFixed(2)}; machine busy ${(ceiling.machineBusy * 100).toFixed(0)}% / ${(app.machineBusy * 100).toFixed(0)}%), of which GC ${app.gcMsPerMessage.toFixed(2)} (${JSON.stringify(app.gc.map((g) => Object.fromEntries(Object.entries(g as Record<string, number>).map(([k, v]) => [k, Math.round(v)]))))}, heap ${app.heapUsedAtSendMb.map((m) => m.toFixed(0)).join("/")} MB at start); loop delay p99 ${app.loopDelayP99Ms.toFixed(1)} ms; SMTP pool short of messages ${(app.poolStarvedShare * 100).toFixed(0)}% of the time; ${r.duplicates} duplicates, ${r.missing} missing`,
     );
     if (values["pg-stats"]) for (const s of statements) console.log(`  ${s.totalMs.toFixed(0).padStart(7)} ms ${String(s.calls).padStart(7)} calls ${s.meanMs.toFixed(2).padStart(7)} ms/call  ${s.query}`);
   }
