@@ -149,6 +149,8 @@ process.on("SIGTERM", async () => {
   await runtime.stop();
   mailer.close();
   await db.$disconnect();
-  process.send?.({ done: true, fills, fillMs, acceptedAt, cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : NaN, loop, gc, heapUsedAtSendMb, poolStarvedMs: starved.ms, queueCalls, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) });
-  process.exit(0);
+  const report = { done: true, fills, fillMs, acceptedAt, cpuMs: cpu ? (cpu.user + cpu.system) / 1000 : NaN, loop, gc, heapUsedAtSendMb, poolStarvedMs: starved.ms, queueCalls, maxRssMb: process.resourceUsage().maxRSS / 1024, ...Object.fromEntries(Object.entries(peak).map(([k, v]) => [`peak_${k}_mb`, Math.round(v)])) };
+  // The report holds every acceptance time (a few MB at 100k): exit only once it is handed over.
+  if (process.send) process.send(report, () => process.exit(0));
+  else process.exit(0);
 });

@@ -89,11 +89,15 @@ export async function createHarness(nodeFlags: string[]) {
       },
     });
     child.on("message", (m) => messages.push(m as AppMessage));
+    let exitCode: number | null | undefined;
+    child.on("exit", (code) => (exitCode = code));
     const message = (key: string) =>
-      new Promise<AppMessage>((resolve) => {
+      new Promise<AppMessage>((resolve, reject) => {
         const check = () => {
           const found = messages.find((m) => key in m);
           if (found) resolve(found);
+          // A process that died without a word must not leave the bench waiting for ever.
+          else if (exitCode !== undefined) setTimeout(() => (messages.find((m) => key in m) ? check() : reject(new Error(`app process exited (${exitCode}) without "${key}"`))), 500);
           else setTimeout(check, 50);
         };
         check();
