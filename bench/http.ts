@@ -58,7 +58,7 @@ const app = spawn(process.execPath, [...profile, "--import", "tsx", "src/main.ts
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   if (i > 300) throw new Error("the app did not start");
-  const ok = await fetch(`${base}/healthz`).then((r) => r.ok).catch(() => false);
+  const ok = await fetch(`${base}/readyz`).then((r) => r.ok).catch(() => false);
   if (ok) break;
   await new Promise((r) => setTimeout(r, 100));
 }

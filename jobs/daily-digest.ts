@@ -5,7 +5,9 @@ import cron from "node-cron";
 import type { Db } from "../src/db/client.ts";
 import { planDueDigests } from "../src/digest/plan.ts";
 import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import { planTotals, recordDigestTotals } from "../src/digest/totals.ts";
 import type { Logger } from "../src/log.ts";
+import type { DigestMetrics } from "../src/metrics/metrics.ts";
 
 export interface TickDeps {
   db: Db;
@@ -15,11 +17,14 @@ export interface TickDeps {
   /** TRENDING_WINDOW_DAYS. */
   windowDays?: number;
   now?: () => Date;
+  metrics?: Pick<DigestMetrics, "digestsPlanned">;
 }
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
   const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  deps.metrics?.digestsPlanned(plan.planned, plan.skipped);
+  await recordDigestTotals(deps.db, deps.log, planTotals(plan));
   const requeued = await requeueStalledDigests(deps.db, deps.boss, now, deps.leaseSeconds);
   if (plan.planned || plan.skipped || requeued) {
     deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new), ${requeued} re-queued`);

@@ -1,11 +1,20 @@
 // The one place that reads the environment. Everything else receives the parsed Config.
+import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import dotenv from "dotenv";
 import { validate as validateCron } from "node-cron";
 import { z } from "zod";
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** The folder of package.json: found the same from src/ (tsx) and from dist/src/ (the compiled build). */
+export const PROJECT_ROOT = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 const flag = z
   .enum(["0", "1", "true", "false", "yes", "no", ""])
@@ -79,18 +88,27 @@ const envSchema = z.object({
   ARXIV_PAGE_SIZE: z.coerce.number().int().min(1).max(2000).default(100),
   ARXIV_REQUEST_INTERVAL_SECONDS: z.coerce.number().min(0).max(60).default(3),
   TRENDING_WINDOW_DAYS: z.coerce.number().positive().max(365).default(7),
+  METRICS_TOKEN: optionalString.pipe(z.string().min(32, "at least 32 characters").regex(/^\S+$/, "no spaces").optional()),
+  METRICS_PORT: optionalString.pipe(z.string().regex(/^\d+$/, "a port number").transform(Number).pipe(z.number().int().min(1).max(65535)).optional()),
+  METRICS_HOST: z.string().default("127.0.0.1"),
+  ADMIN_USER: z.string().regex(/^[^:\s]{1,64}$/, "1-64 characters, no colon or spaces").default("admin"),
+  ADMIN_PASSWORD: optionalString.pipe(z.string().min(16, "at least 16 characters").optional()),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
 
 export class ConfigError extends Error {}
 
+const SECRET_VARIABLES = new Set(["APP_SECRET", "SMTP_URL", "DKIM_PRIVATE_KEY", "METRICS_TOKEN", "ADMIN_PASSWORD"]);
+
 export function loadConfig(env: Record<string, string | undefined> = readEnvironment()) {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "environment");
-    throw new ConfigError(`Invalid configuration: ${name}=${JSON.stringify(env[name] ?? "")} (${issue.message})`);
+    // A secret's value stays out of the message (it goes to the terminal and the log).
+    const shown = SECRET_VARIABLES.has(name) ? "(value hidden)" : JSON.stringify(env[name] ?? "");
+    throw new ConfigError(`Invalid configuration: ${name}=${shown} (${issue.message})`);
   }
   const e = parsed.data;
   const production = e.NODE_ENV === "production";
@@ -104,6 +122,9 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
   const dkim = [e.DKIM_DOMAIN, e.DKIM_SELECTOR, e.DKIM_PRIVATE_KEY];
   if (dkim.some(Boolean) && !dkim.every(Boolean)) {
     throw new ConfigError("Invalid configuration: DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY must be set together");
+  }
+  if (e.METRICS_PORT !== undefined && !e.METRICS_TOKEN && !isLoopback(e.METRICS_HOST)) {
+    throw new ConfigError(`Invalid configuration: METRICS_HOST=${JSON.stringify(e.METRICS_HOST)} is reachable from other machines: set METRICS_TOKEN too, or bind the metrics port to 127.0.0.1`);
   }
   const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, "");
   const sources = sourceSettings(e, publicBaseUrl);
@@ -150,6 +171,10 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       maxAttempts: e.DIGEST_MAX_ATTEMPTS,
     },
     sources,
+    /** Prometheus: /metrics on the app's port with the token; a separate port (loopback by default) for any process. */
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    /** The operator dashboard (/admin), behind basic auth; off unless a password is set. */
+    admin: e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
     logLevel: e.LOG_LEVEL,
     /** JSON lines for a log pipeline; readable lines by default in development. */
     logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",
@@ -216,6 +241,12 @@ function requireRealPublicSetup(publicBaseUrl: string | undefined, mailFrom: str
   if (isLocalHost(domain) || !domain.includes(".") || /^\[.*\]$/.test(domain) || /\.(local|localhost|invalid|internal)$/.test(domain)) {
     throw new ConfigError(`Invalid configuration: MAIL_FROM=${JSON.stringify(mailFrom)} needs a real domain in production (e.g. 'Trending Papers Digest <digest@example.com>')`);
   }
+}
+
+/** An address only this machine can reach. */
+function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || /^127\./.test(h) || h === "::1";
 }
 
 function isLocalHost(hostname: string): boolean {

@@ -69,9 +69,16 @@ const SIGNED_TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{22}(?:\.[A-Za-z0-9_-]{4})?
 const CONFIRMATION_TOKEN = /(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
 const TOKEN_ROUTE = /(\/(?:confirm|manage|unsubscribe|digests)\/)[^/\s?#"'<>]+/g;
 
-/** Text with every link token replaced by "[token]". */
+// The password in a connection string (smtp://user:pass@host, postgresql://…) that an error message quotes.
+const URL_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]+@/gi;
+
+/** Text with every link token replaced by "[token]", and passwords in URLs by "[redacted]". */
 export function scrubTokens(text: string): string {
-  return text.replace(TOKEN_ROUTE, "$1[token]").replace(SIGNED_TOKEN, "[token]").replace(CONFIRMATION_TOKEN, "[token]");
+  return text
+    .replace(URL_PASSWORD, "$1[redacted]@")
+    .replace(TOKEN_ROUTE, "$1[token]")
+    .replace(SIGNED_TOKEN, "[token]")
+    .replace(CONFIRMATION_TOKEN, "[token]");
 }
 
 function scrubbedError(err: Error) {

@@ -1,5 +1,5 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
-import type { Server } from "node:http";
+import http from "node:http";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
 import { scheduleOptInOutbox } from "../jobs/optin-outbox.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
@@ -9,10 +9,14 @@ import { openDatabase } from "./db/database.ts";
 import { createLogger } from "./log.ts";
 import { openMailer } from "./mail/setup.ts";
 import { loadEmailTemplates } from "./mail/templates.ts";
+import { serveMetrics } from "./metrics/endpoint.ts";
+import { measureMailer } from "./metrics/mailer.ts";
+import { createMetrics } from "./metrics/metrics.ts";
 import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
 import { buildApp, subscriptionDeps } from "./service.ts";
 import { syncTopics } from "./topics/topics.ts";
+import { createReadiness, startupResponder } from "./web/health.ts";
 
 async function main() {
   let config;
@@ -27,12 +31,25 @@ async function main() {
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
   for (const warning of configWarnings(config)) log.warn(warning);
+  // The port opens first: /healthz answers while the database starts and migrations run, /readyz says 503 until
+  // the app below takes over the server.
+  const readiness = createReadiness("starting");
+  const server = http.createServer(startupResponder(readiness));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  log.info(`port ${config.port} open: /healthz answers now, /readyz once started`);
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
-  const database = await openDatabase(config, log);
+  const database = await openDatabase(config, log, { onMigrate: () => readiness.set("migrating") });
+  readiness.set("starting");
   const { db } = database;
+  const metrics = createMetrics({ db });
   await syncTopics(db);
-  const { mailer, catcher } = await openMailer(config, log);
+  const opened = await openMailer(config, log);
+  const { catcher } = opened;
+  const mailer = measureMailer(opened.mailer, metrics);
 
   const sourceDeps = { db, databaseUrl: database.url, log, sources: createSources(config, db, log) };
   const live = config.sources.enabled.filter((s) => s !== "folder");
@@ -42,26 +59,30 @@ async function main() {
   // The saved pages first, as before; live sources in the background, so a slow or unreachable API delays nothing.
   if (config.sources.enabled.includes("folder")) await runSourceJob(sourceDeps, "folder");
   for (const name of live) void runSourceJob(sourceDeps, name);
-  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays };
+  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true, onOutcome: metrics.digestOutcome });
+  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, metrics };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
   await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
-  const parts = { config, db, log, mailer, emails, appSecret, catcher };
+  // The measured mailer: opt-in emails (sent by requests and by the outbox sweeper) count in the send metrics too.
+  const parts = { config, db, log, mailer, emails, appSecret, catcher, metrics, readiness };
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps), scheduleOptInOutbox(subscriptionDeps(parts))];
 
   const app = buildApp(parts);
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-  });
+  server.removeAllListeners("request");
+  server.on("request", app);
+  const metricsServer = config.metrics.port === undefined ? undefined : await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, token: config.metrics.token, log });
+  readiness.set("ready");
   log.info(`listening on ${config.publicBaseUrl} (bound to ${config.host}:${config.port})`);
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    readiness.set("stopping");
     log.info(`${signal}: stopping`);
     for (const task of tasks) await task.stop();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+    await metricsServer?.close();
     await digests.stop(); // finishes in-flight sends, releases nothing half-done
     mailer.close();
     await catcher?.stop();

@@ -6,14 +6,17 @@ import type { Logger } from "./log.ts";
 import type { MailCatcher } from "./mail/catcher.ts";
 import type { EmailTemplates } from "./mail/templates.ts";
 import type { Mailer } from "./mail/transport.ts";
+import type { Metrics } from "./metrics/metrics.ts";
 import type { SubscriptionDeps } from "./subscriptions/deps.ts";
 import { keywordPreviewer } from "./topics/preview.ts";
+import { adminRouter } from "./web/admin.ts";
 import { apiRouter } from "./web/api.ts";
 import { createApp } from "./web/app.ts";
 import { createCsrf } from "./web/csrf.ts";
 import { devMailRouter } from "./web/dev-mail.ts";
 import { digestPagesRouter } from "./web/digests.ts";
 import { feedbackRouter } from "./web/feedback.ts";
+import type { Readiness } from "./web/health.ts";
 import { previewRateLimit, subscribeRateLimit } from "./web/limits.ts";
 import { subscriptionPagesRouter } from "./web/subscriptions.ts";
 
@@ -26,6 +29,9 @@ export interface ServiceParts {
   appSecret: string;
   catcher?: MailCatcher;
   now?: () => Date;
+  /** Operations: Prometheus metrics and the phase /readyz reports (main.ts passes both). */
+  metrics?: Metrics;
+  readiness?: Readiness;
 }
 
 export function subscriptionDeps(parts: ServiceParts): SubscriptionDeps {
@@ -52,12 +58,15 @@ export function buildApp(parts: ServiceParts): Express {
     config,
     db: parts.db,
     log: parts.log,
+    metrics: parts.metrics,
+    readiness: parts.readiness,
     routers: (views, database) => [
       apiRouter(deps, subscribeLimit, previewKeywords, previewRateLimit(config)),
       subscriptionPagesRouter(deps, views, csrf, subscribeLimit, previewKeywords, database),
       digestPagesRouter(parts.db, { appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, parts.now),
       feedbackRouter({ db: parts.db, appSecret: parts.appSecret, publicBaseUrl: config.publicBaseUrl }, views, csrf),
       ...(parts.catcher && !config.production ? [devMailRouter(parts.catcher, views)] : []),
+      ...(config.admin ? [adminRouter({ db: parts.db, log: parts.log, credentials: config.admin, csrf, now: parts.now, limitsDisabled: config.limits.disabled }, views)] : []),
     ],
   });
 }

@@ -59,6 +59,26 @@ describe("configuration", () => {
     expect(configWarnings(loadConfig(PRODUCTION))).toEqual([]);
   });
 
+  it("never echoes a secret's value when it is rejected", () => {
+    for (const [name, value] of [["APP_SECRET", "short-secret"], ["METRICS_TOKEN", "short-token"], ["ADMIN_PASSWORD", "short-pw"], ["SMTP_URL", "http://user:pw@mail"]] as const) {
+      expect(() => loadConfig({ [name]: value }), name).toThrow(new RegExp(`^Invalid configuration: ${name}=\\(value hidden\\)`));
+      try {
+        loadConfig({ [name]: value });
+      } catch (err) {
+        expect((err as Error).message).not.toContain(value);
+      }
+    }
+  });
+
+  it("serves metrics on a separate port only on loopback unless a token protects it", () => {
+    expect(loadConfig({}).metrics).toEqual({ token: undefined, port: undefined, host: "127.0.0.1" });
+    expect(loadConfig({ METRICS_PORT: "9464" }).metrics).toMatchObject({ port: 9464, host: "127.0.0.1" });
+    expect(() => loadConfig({ METRICS_PORT: "9464", METRICS_HOST: "0.0.0.0" })).toThrow(/METRICS_HOST="0\.0\.0\.0" is reachable from other machines: set METRICS_TOKEN/);
+    expect(loadConfig({ METRICS_PORT: "9464", METRICS_HOST: "0.0.0.0", METRICS_TOKEN: "t".repeat(32) }).metrics.host).toBe("0.0.0.0");
+    expect(() => loadConfig({ METRICS_PORT: "metrics" })).toThrow(/METRICS_PORT="metrics" \(a port number\)/);
+    expect(() => loadConfig({ METRICS_TOKEN: "t".repeat(31) })).toThrow(/METRICS_TOKEN=\(value hidden\) \(at least 32 characters\)/);
+  });
+
   it("has working defaults for a zero-config development start", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 3000, publicBaseUrl: "http://localhost:3000", databaseUrl: undefined, env: "development" });

@@ -54,6 +54,15 @@ describe("structured logs", () => {
     expect((lines[0]!.err as { stack: string }).stack).toContain("could not read /unsubscribe/[token]");
   });
 
+  it("cuts the password out of a connection string an error quotes", () => {
+    const { lines, log } = capture();
+    log.error({ err: new Error("cannot connect to smtps://mailer:s3cr%40t-pass@smtp.example.org:465") }, "could not reach postgresql://app:hunter2@db.internal:5432/tpd");
+    const text = JSON.stringify(lines);
+    expect(text).not.toMatch(/s3cr%40t-pass|hunter2/);
+    expect(lines[0]!.msg).toBe("could not reach postgresql://app:[redacted]@db.internal:5432/tpd");
+    expect((lines[0]!.err as { message: string }).message).toBe("cannot connect to smtps://mailer:[redacted]@smtp.example.org:465");
+  });
+
   it("cuts link tokens out of logged paths", () => {
     const token = signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "manage");
     expect(redactPath(`/manage/${token}`)).toBe("/manage/[token]");
@@ -63,7 +72,7 @@ describe("structured logs", () => {
 
 describe("request logging", () => {
   let service: TestService;
-  const { lines, log } = capture();
+  const { lines, raw, log } = capture();
   beforeAll(async () => {
     service = await startTestService({}, { log });
   });
@@ -81,5 +90,39 @@ describe("request logging", () => {
     expect(JSON.stringify(lines)).not.toContain(token);
     const own = await fetch(`${service.baseUrl}/papers`);
     expect(own.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("writes every key once per line, the request id included (a log pipeline rejects or mangles duplicate keys)", async () => {
+    await (await fetch(`${service.baseUrl}/papers`, { headers: { "x-request-id": "req-once" } })).text();
+    await (await fetch(`${service.baseUrl}/no-such-page`, { headers: { "x-request-id": "req-once-404" } })).text();
+    const mine = raw.filter((line) => line.includes('"req-once'));
+    expect(mine.length).toBeGreaterThanOrEqual(2);
+    for (const line of mine) {
+      const keys = [...line.matchAll(/[{,]"([^"]+)":/g)].map((m) => m[1]);
+      expect(keys.filter((k) => k === "reqId")).toHaveLength(1);
+      expect(new Set(keys).size, line).toBe(keys.length);
+    }
+  });
+
+  it("puts the request's id on every line it causes, also on work that runs after the answer", async () => {
+    // The confirmation email goes out after the 202; the SMTP server refuses it, and that failure is logged.
+    const { topics } = (await (await fetch(`${service.baseUrl}/api/topics`)).json()) as { topics: { slug: string }[] };
+    service.sink.failWith = () => ({ code: 451, message: "try later" });
+    try {
+      const res = await fetch(`${service.baseUrl}/api/subscriptions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": "req-after-answer" },
+        body: JSON.stringify({ email: "late-log@example.com", topics: [topics[0]!.slug] }),
+      });
+      expect(res.status).toBe(202);
+      await expect.poll(() => lines.filter((l) => l.reqId === "req-after-answer").map((l) => l.msg), { timeout: 10_000 }).toEqual(
+        expect.arrayContaining(["POST /api/subscriptions 202", "sending a subscription email failed; the opt-in outbox retries it within 10 minutes"]),
+      );
+    } finally {
+      service.sink.failWith = undefined;
+    }
+    // A line logged outside any request carries no request id.
+    log.info("between requests");
+    expect(lines.at(-1)).not.toHaveProperty("reqId");
   });
 });

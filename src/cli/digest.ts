@@ -6,6 +6,7 @@ import { renderDigest } from "../digest/render.ts";
 import { digestPageUrl } from "../digest/send.ts";
 import { previewDigest } from "../digest/preview.ts";
 import { sendDeps, startDigestRuntime } from "../digest/runtime.ts";
+import { planTotals, recordDigestTotals } from "../digest/totals.ts";
 import { openMailer } from "../mail/setup.ts";
 import { loadEmailTemplates } from "../mail/templates.ts";
 import { resolveAppSecret } from "../secret.ts";
@@ -54,6 +55,7 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     });
     const startedAt = new Date();
     const plan = await planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
+    await recordDigestTotals(db, log, planTotals(plan));
     console.log(`planned ${plan.planned} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
     // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died).
     const leftover = (await db.digest.findMany({ where: { status: { in: ["planned", "sending"] }, plannedAt: { lt: startedAt } }, select: { id: true } })).map((d) => d.id);

@@ -28,11 +28,12 @@ export async function resolveDatabaseUrl(config: Config, log: Logger): Promise<{
   return { url: withDatabase(server.url, EMBEDDED_DATABASE), stop: server.stop };
 }
 
-export async function openDatabase(config: Config, log: Logger, opts: { migrate?: boolean; poolSize?: number } = {}): Promise<Database> {
+export async function openDatabase(config: Config, log: Logger, opts: { migrate?: boolean; poolSize?: number; onMigrate?: () => void } = {}): Promise<Database> {
   const server = await resolveDatabaseUrl(config, log);
   let applied: string[] = [];
   try {
     if (opts.migrate !== false) {
+      opts.onMigrate?.();
       applied = await applyMigrations({ connectionString: server.url, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH });
       if (applied.length) log.info(`applied migrations: ${applied.join(", ")}`);
     }

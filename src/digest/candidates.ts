@@ -89,6 +89,11 @@ export class PaperVectors {
     }
   }
 
+  /** Whether the paper is one of the run's (inside the window). */
+  has(paperId: number): boolean {
+    return this.vectors.has(paperId);
+  }
+
   /** A paper's vector (empty for a paper outside the window). */
   vectorOf(paperId: number): ReadonlyMap<string, number> {
     return this.vectors.get(paperId) ?? new Map();

@@ -13,6 +13,7 @@ import {
   knownTimeZones,
   listActiveKeywords,
   loadLikedPapers,
+  loadPaperVectors,
   loadProfiles,
   loadReaders,
   loadSentPapers,
@@ -92,7 +93,8 @@ async function planBatch(db: Db, run: PlanningRun, due: DueReader[], now: Date) 
   await nameLikedPapers(db, run, picks);
   await storeRunEvidence(db, run, picks);
 
-  const digests = due.map((r) => ({ id: timeOrderedUuid(), subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
+  const ids = timeOrderedUuids(due.length);
+  const digests = due.map((r, i) => ({ id: ids[i]!, subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
   return inTransaction(db, async (client) => {
     const created = await insertDigests(client, digests, now);
     const skipped = new Set(digests.filter((d) => d.skipped).map((d) => d.id));
@@ -125,9 +127,15 @@ async function storeRunEvidence(db: Db, run: PlanningRun, picks: Map<string, Pic
 export async function nameLikedPapers(db: Db, run: PlanningRun, picks: Map<string, Pick[]>) {
   const readers = [...picks].filter(([, list]) => list.some((p) => p.evidence.reasons[0] === "liked")).map(([id]) => id);
   if (readers.length === 0) return;
-  const liked = await loadLikedPapers(db, readers);
+  const likedBy = new Map<string, { paperId: number; title: string }[]>();
+  for (const l of await loadLikedPapers(db, readers)) {
+    let list = likedBy.get(l.subscriberId);
+    if (!list) likedBy.set(l.subscriberId, (list = []));
+    list.push(l);
+  }
+  const vectorOf = await likedPaperVectors(db, run, [...likedBy.values()].flat().map((l) => l.paperId));
   for (const id of readers) {
-    const papers = liked.filter((l) => l.subscriberId === id).map((l) => ({ title: l.title, vector: new Map(l.terms.map((t, i) => [t, l.weights[i]!])) }));
+    const papers = (likedBy.get(id) ?? []).map((l) => ({ title: l.title, vector: vectorOf(l.paperId) }));
     for (const p of picks.get(id)!) {
       if (p.evidence.reasons[0] !== "liked") continue;
       const reason = likedReason(p.paperId, papers, run.vectors);
@@ -136,17 +144,33 @@ export async function nameLikedPapers(db: Db, run: PlanningRun, picks: Map<strin
   }
 }
 
+/** Liked papers' vectors: the run's for window papers, loaded once per run for older ones. */
+const olderVectors = new WeakMap<PlanningRun, Map<number, ReadonlyMap<string, number>>>();
+async function likedPaperVectors(db: Db, run: PlanningRun, paperIds: number[]) {
+  let cache = olderVectors.get(run);
+  if (!cache) olderVectors.set(run, (cache = new Map()));
+  const missing = [...new Set(paperIds)].filter((id) => !run.vectors.has(id) && !cache.has(id));
+  for (const [id, vector] of await loadPaperVectors(db, missing)) cache.set(id, vector);
+  return (paperId: number) => (run.vectors.has(paperId) ? run.vectors.vectorOf(paperId) : cache.get(paperId)!);
+}
+
 /**
- * A version-7 UUID (RFC 9562): milliseconds first, then random bits. A run's digests get increasing ids, so their
- * rows and their items' primary key are appended at the end of the index instead of all over it.
+ * `count` version-7 UUIDs (RFC 9562): milliseconds first, then random bits (one read of random bytes for all). A run's
+ * digests get increasing ids, so their rows and their items' primary key are appended at the end of the index instead
+ * of all over it.
  */
-export function timeOrderedUuid(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = bytes.toString("hex");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+export function timeOrderedUuids(count: number, now = Date.now()): string[] {
+  const random = randomBytes(16 * count);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const bytes = random.subarray(16 * i, 16 * i + 16);
+    bytes.writeUIntBE(now, 0, 6);
+    bytes[6] = (bytes[6]! & 0x0f) | 0x70;
+    bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+    const hex = bytes.toString("hex");
+    ids.push(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+  }
+  return ids;
 }
 
 /**

@@ -11,6 +11,11 @@ import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
 type Tx = Prisma.TransactionClient;
 /** Prisma keeps DateTime as UTC in `timestamp without time zone`: an ISO string (its Z ignored there) stores the same. */
 const utc = (date: Date) => date.toISOString();
+/**
+ * A PostgreSQL array literal of values that need no quoting (uuids, numbers, ISO dates), for large batch parameters:
+ * node-pg would otherwise quote and escape every element (a measurable share of planning's CPU).
+ */
+const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
 
 /** What a planning run ranks from: candidate papers' trends, and the topic and keyword matches and vectors of those. */
 export async function loadRankingRows(db: Db, now: Date, windowDays: number) {
@@ -95,7 +100,7 @@ export async function loadSentPapers(db: Db, subscriberIds: string[], windowPape
   const { rows } = await poolOf(db).query<{ subscriberId: string; paperIds: number[] }>(
     `SELECT subscriber_id::text AS "subscriberId", array_agg(paper_id) AS "paperIds" FROM digest_items
      WHERE subscriber_id = ANY($1::uuid[]) AND paper_id = ANY($2::int[]) GROUP BY subscriber_id`,
-    [subscriberIds, windowPaperIds],
+    [arrayLiteral(subscriberIds), arrayLiteral(windowPaperIds)],
   );
   return new Map(rows.map((r) => [r.subscriberId, new Set(r.paperIds)]));
 }
@@ -111,17 +116,27 @@ export async function loadProfiles(db: Db, subscriberIds: string[]): Promise<Map
   return new Map(rows.map((p) => [p.subscriberId, p.terms.map((term, i) => ({ term, weight: p.weights[i]! }))]));
 }
 
-/** The papers these readers liked, with their vectors: to name the closest in "Because you liked". */
+/** The papers these readers liked (most recent first): to name the closest in "Because you liked". */
 export async function loadLikedPapers(db: Db, subscriberIds: string[]) {
-  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string; terms: string[]; weights: number[] }>(
-    `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title,
-            array_agg(pt.term) AS terms, array_agg(pt.weight) AS weights
-     FROM feedback f JOIN papers p ON p.id = f.paper_id JOIN paper_terms pt ON pt.paper_id = f.paper_id
-     WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0
-     GROUP BY f.subscriber_id, f.paper_id, p.display_title`,
+  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string }>(
+    `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title
+     FROM feedback f JOIN papers p ON p.id = f.paper_id
+     WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0`,
     [subscriberIds],
   );
   return rows;
+}
+
+/** Term vectors of these papers (liked papers outside the trending window, which the run has not loaded). */
+export async function loadPaperVectors(db: Db, paperIds: number[]): Promise<Map<number, Map<string, number>>> {
+  const out = new Map<number, Map<string, number>>(paperIds.map((id) => [id, new Map()]));
+  if (paperIds.length === 0) return out;
+  const { rows } = await poolOf(db).query<{ paperId: number; term: string; weight: number }>(
+    `SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY($1::int[])`,
+    [paperIds],
+  );
+  for (const r of rows) out.get(r.paperId)!.set(r.term, r.weight);
+  return out;
 }
 
 /**
@@ -158,7 +173,7 @@ export async function insertDigests(client: pg.ClientBase, digests: { id: string
      WHERE s.status = 'active' AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.email = s.email)
      ON CONFLICT (subscriber_id, local_date) DO NOTHING
      RETURNING id::text, subscriber_id::text AS "subscriberId"`,
-    [digests.map((d) => d.id), digests.map((d) => d.subscriberId), digests.map((d) => d.localDate), digests.map((d) => d.skipped), utc(now)],
+    [arrayLiteral(digests.map((d) => d.id)), arrayLiteral(digests.map((d) => d.subscriberId)), arrayLiteral(digests.map((d) => d.localDate)), digests.map((d) => d.skipped), utc(now)],
   );
   return rows;
 }
@@ -173,7 +188,7 @@ export async function insertItems(client: pg.ClientBase, items: { digestId: stri
     `INSERT INTO digest_items (digest_id, subscriber_id, paper_id, position, score, evidence_id)
      SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int2[], $5::float8[], $6::int[])
      ON CONFLICT DO NOTHING`,
-    [items.map((i) => i.digestId), items.map((i) => i.subscriberId), items.map((i) => i.paperId), items.map((i) => i.position), items.map((i) => i.score), items.map((i) => i.evidenceId)],
+    [items.map((i) => i.digestId), items.map((i) => i.subscriberId), items.map((i) => i.paperId), items.map((i) => i.position), items.map((i) => i.score), items.map((i) => i.evidenceId)].map(arrayLiteral),
   );
   return rowCount ?? 0;
 }

@@ -78,7 +78,10 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
     await db.digest.updateMany({ where: { id: { in: gone.map((d) => d.id) }, status: "sending", claimedAt: now }, data: { status: "skipped", lastError: "subscriber no longer active" } });
     // Their papers were never sent: free them for a later digest if the reader comes back.
     await db.digestItem.deleteMany({ where: { digestId: { in: gone.map((d) => d.id) } } });
-    for (const d of gone) outcomes.set(d.id, "skipped");
+    for (const d of gone) {
+      outcomes.set(d.id, "skipped");
+      deps.log.info({ digestId: d.id, subscriberId: d.subscriber.id }, "digest skipped: the reader left, paused or was suppressed after planning");
+    }
   }
 
   const recorder = sentRecorder(db, now, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
@@ -115,6 +118,9 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
       return;
     }
     outcomes.set(digest.id, "sent");
+    // One line per email only at debug level (a day's sends would flood info); the per-process and cluster-wide
+    // counters (README "Metrics") carry the totals.
+    deps.log.debug({ digestId: digest.id, subscriberId: digest.subscriber.id, papers: papersOf.get(digest.id)?.length ?? 0, attempt: digest.attempts }, "digest sent");
     // Outside the try: a failed record must not look like a failed send (that would send it again).
     await recorder.add(digest.id, rendered.subject);
   };
@@ -186,6 +192,8 @@ async function handleSendError(
   await deps.db.digest.updateMany({ where: mine, data: { status: "planned", claimedAt: null, lastError: message } });
   if (code !== undefined && code >= 500) {
     deps.log.error({ digestId: digest.id, subscriberId: digest.subscriber.id, smtp: scrubAddresses(message) }, "SMTP server refused our login, sender or message (check SMTP_URL and MAIL_FROM); retrying");
+  } else {
+    deps.log.warn({ digestId: digest.id, subscriberId: digest.subscriber.id, attempts: digest.attempts, smtp: scrubAddresses(message) }, "temporary send failure; retrying with backoff");
   }
   return new TransientSendError(message, digest.attempts);
 }

@@ -4,6 +4,7 @@
 import type PgBoss from "pg-boss";
 import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests, MAX_RETRY_DELAY_SECONDS } from "./queue.ts";
 import { type SendDeps, type SendOutcome, sendDigests, TransientSendError } from "./send.ts";
+import { outcomeTotals, recordDigestTotals } from "./totals.ts";
 
 export interface DigestWorker {
   /** Stops fetching, lets in-flight sends finish and records them. Nothing in flight is dropped. */
@@ -36,10 +37,13 @@ export function startDigestWorker(boss: PgBoss, deps: SendDeps, opts: WorkerOpti
   const runJob = async (job: PgBoss.Job<DigestJob>) => {
     const outcomes = await sendDigests(deps, job.data.digestIds, perLane);
     const retry: { id: string; attempts: number }[] = [];
+    const reported: (SendOutcome | "retry")[] = [];
     for (const [digestId, outcome] of outcomes) {
       if (outcome instanceof TransientSendError) retry.push({ id: digestId, attempts: outcome.attempts });
-      opts.onOutcome?.(outcome instanceof TransientSendError ? "retry" : outcome);
+      reported.push(outcome instanceof TransientSendError ? "retry" : outcome);
     }
+    for (const outcome of reported) opts.onOutcome?.(outcome);
+    await recordDigestTotals(deps.db, deps.log, outcomeTotals(reported));
     // Backoff per attempt count: 1×, 2×, 4×… the base delay.
     const byDelay = new Map<number, string[]>();
     for (const r of retry) {

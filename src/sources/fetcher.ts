@@ -94,7 +94,11 @@ export function createFetcher(opts: FetcherOptions): Fetcher {
         await pace();
         let delay: number;
         try {
-          const res = await fetch(url, { headers, signal: AbortSignal.timeout(opts.timeoutMs), redirect: "follow" });
+          // The spacing counts again from the answer: the upstream saw this request before answering it, so the next
+          // one reaches it at least the interval later, however slow this one was to arrive (a loaded machine).
+          const res = await fetch(url, { headers, signal: AbortSignal.timeout(opts.timeoutMs), redirect: "follow" }).finally(() => {
+            nextStartAt = Date.now() + (opts.minIntervalMs ?? 0);
+          });
           if (res.status === 304 && known) return { status: 304, url };
           if (res.status === 429 || res.status >= 500) {
             await res.body?.cancel().catch(() => {});

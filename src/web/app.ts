@@ -1,14 +1,16 @@
 // The Express application: middleware, one router per feature, and the one error handler.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import express, { type Express, type Router } from "express";
 import helmet from "helmet";
-import type { Config } from "../config.ts";
+import { type Config, PROJECT_ROOT } from "../config.ts";
 import { type DatabaseWatch, watchDatabase } from "../db/availability.ts";
 import type { Db } from "../db/client.ts";
 import type { Logger } from "../log.ts";
+import { metricsHandler } from "../metrics/endpoint.ts";
+import { measureRequests } from "../metrics/http.ts";
+import type { Metrics } from "../metrics/metrics.ts";
 import { errorHandler, notFound } from "./errors.ts";
-import { healthRouter } from "./health.ts";
+import { healthRouter, type Readiness } from "./health.ts";
 import { papersRouter } from "./papers.ts";
 import { requestLogging } from "./request-log.ts";
 import { loadViews, type Views } from "./views.ts";
@@ -18,11 +20,16 @@ export interface AppDeps {
   db: Db;
   log: Logger;
   views?: Views;
+  /** Request durations, and GET /metrics when METRICS_TOKEN is set. */
+  metrics?: Metrics;
+  /** The process's phase for /readyz (main.ts sets it; ready when absent). */
+  readiness?: Readiness;
   /** Feature routers mounted after the built-in ones (subscriptions, digests, dev mail). */
   routers?: (views: Views, database: DatabaseWatch) => Router[];
 }
 
-const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), "static");
+// From the project root, so the compiled build (dist/src/web/) serves the same files.
+const STATIC_DIR = path.join(PROJECT_ROOT, "src", "web", "static");
 
 export function createApp(deps: AppDeps): Express {
   const { config, db, log } = deps;
@@ -32,6 +39,7 @@ export function createApp(deps: AppDeps): Express {
   app.set("trust proxy", parseTrustProxy(config.trustProxy));
   app.disable("x-powered-by");
   app.use(requestLogging(log));
+  if (deps.metrics) app.use(measureRequests(deps.metrics));
   app.use(
     helmet({
       contentSecurityPolicy: { directives: { "form-action": ["'self'"], "upgrade-insecure-requests": config.production ? [] : null } },
@@ -39,7 +47,8 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use("/static", express.static(STATIC_DIR, { maxAge: config.production ? "1d" : 0 }));
-  app.use(healthRouter(db, database));
+  app.use(healthRouter(db, database, deps.readiness));
+  if (deps.metrics && config.metrics.token) app.get("/metrics", metricsHandler(deps.metrics, { token: config.metrics.token, log }));
   app.use(papersRouter(db, views));
   for (const router of deps.routers?.(views, database) ?? []) app.use(router);
   app.use(notFound());

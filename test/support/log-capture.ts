@@ -4,11 +4,17 @@ import { createLogger, type LogLevel } from "../../src/log.ts";
 
 export function captureLog(level: LogLevel = "debug") {
   const lines: Record<string, unknown>[] = [];
+  /** The lines as written (JSON.parse would hide a key written twice). */
+  const raw: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line));
+      for (const line of String(chunk).split("\n")) {
+        if (!line.trim()) continue;
+        raw.push(line);
+        lines.push(JSON.parse(line));
+      }
       done();
     },
   });
-  return { lines, log: createLogger(level, { destination: stream }) };
+  return { lines, raw, log: createLogger(level, { destination: stream }) };
 }

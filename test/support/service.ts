@@ -6,6 +6,8 @@ import { createLogger, type Logger } from "../../src/log.ts";
 import { type MailCatcher, startMailCatcher } from "../../src/mail/catcher.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
+import { measureMailer } from "../../src/metrics/mailer.ts";
+import { createMetrics, type Metrics } from "../../src/metrics/metrics.ts";
 import { buildApp } from "../../src/service.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
@@ -21,10 +23,12 @@ export interface TestService {
   /** Only with `devMail`: the development catcher behind /dev/mail, which then receives the mail instead of the sink. */
   catcher?: MailCatcher;
   clock: { now: Date };
+  /** Only with `metrics`: the app's Prometheus metrics (their clock is `clock`). */
+  metrics?: Metrics;
   close(): Promise<void>;
 }
 
-export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger; database?: TestDatabase } = {}): Promise<TestService> {
+export async function startTestService(env: Record<string, string> = {}, opts: { devMail?: boolean; log?: Logger; database?: TestDatabase; metrics?: boolean } = {}): Promise<TestService> {
   const database = opts.database ?? (await createTestDatabase());
   await syncTopics(database.db);
   const sink = await startSmtpSink();
@@ -41,7 +45,9 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
   const port = (server.address() as AddressInfo).port;
   const config = loadConfig({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...baseConfig });
   const catcher = opts.devMail ? await startMailCatcher() : undefined;
-  const mailer = createMailer(config, catcher?.url ?? sink.url);
+  const metrics = opts.metrics ? createMetrics({ db: database.db, now: () => clock.now, processMetrics: false }) : undefined;
+  const plainMailer = createMailer(config, catcher?.url ?? sink.url);
+  const mailer = metrics ? measureMailer(plainMailer, metrics) : plainMailer;
   const app = buildApp({
     config,
     db: database.db,
@@ -51,9 +57,14 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
     appSecret: TEST_SECRET,
     catcher,
     now: () => clock.now,
+    metrics,
   });
   server.removeAllListeners("request");
   server.on("request", app);
+  // fetch (undici) reuses an idle keep-alive socket until shortly before the server's timeout; a test that blocks
+  // its event loop for seconds (generating 10,000 fuzz requests) could send on a socket the server is closing at that
+  // very moment ("fetch failed"). A long server-side timeout leaves the closing to the client.
+  server.keepAliveTimeout = 120_000;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     config,
@@ -61,6 +72,7 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
     sink,
     catcher,
     clock,
+    metrics,
     close: async () => {
       server?.closeAllConnections();
       await new Promise<void>((resolve) => server!.close(() => resolve()));

@@ -27,6 +27,9 @@ interface FuzzRequest {
 
 let service: TestService;
 const { lines, log } = captureLog("warn");
+const ADMIN_PASSWORD = "fuzz-admin-password-0123";
+const METRICS_TOKEN = "fuzz-metrics-token-0123456789abcdef";
+const ADMIN_AUTH = `Basic ${Buffer.from(`ops:${ADMIN_PASSWORD}`).toString("base64")}`;
 
 /** What the generators draw real values from: live tokens, ids and a CSRF pair, made before the run. */
 interface Material {
@@ -43,7 +46,8 @@ interface Material {
 let material: Material;
 
 beforeAll(async () => {
-  service = await startTestService({}, { devMail: true, log });
+  // The per-IP limits are off: twenty failed /admin logins would lock the fuzzer out of the dashboard's handlers.
+  service = await startTestService({ ADMIN_USER: "ops", ADMIN_PASSWORD, METRICS_TOKEN, RATE_LIMIT_DISABLED: "1" }, { devMail: true, log, metrics: true });
   const { db } = service.database;
   await ingestPath(db, SAMPLE_CORPUS_DIR);
   const papers = await db.paper.findMany({ select: { id: true }, take: 5 });
@@ -229,6 +233,10 @@ const ROUTES: { route: string; methods: string[]; path: () => fc.Arbitrary<strin
   { route: "GET /papers", methods: ["GET"], path: () => fc.oneof(fc.constant("/papers"), idArb().map((p) => `/papers?page=${p}`), fc.constant("/papers?page=1&page=2")) },
   { route: "GET /papers/:id", methods: ["GET"], path: () => idArb().map((id) => `/papers/${id}`) },
   { route: "GET /healthz", methods: ["GET"], path: () => fc.constant("/healthz") },
+  { route: "GET /readyz", methods: ["GET"], path: () => fc.constant("/readyz") },
+  { route: "GET /metrics", methods: ["GET"], path: () => fc.oneof(fc.constant("/metrics"), urlJunk.map((j) => `/metrics?${j}`)) },
+  { route: "admin", methods: ["GET"], path: () => fc.oneof(fc.constant("/admin"), urlJunk.map((j) => `/admin?q=${j}`), fc.constantFrom("/admin?q=a&q=b", "/admin?q[x]=1", "/admin?done=removed", "/admin/", "/admin/nope")) },
+  { route: "admin remove", methods: ["POST"], path: () => fc.constant("/admin/suppressions/remove") },
   { route: "GET /api/topics", methods: ["GET"], path: () => fc.constant("/api/topics") },
   { route: "POST /api/subscriptions", methods: ["POST"], path: () => fc.constant("/api/subscriptions") },
   { route: "dev mail", methods: ["GET"], path: () => fc.oneof(fc.constant("/dev/mail"), idArb().map((id) => `/dev/mail/${id}`), idArb().map((id) => `/dev/mail/${id}/html`)) },
@@ -250,9 +258,11 @@ function hostileRequest(r: (typeof ROUTES)[number]): fc.Arbitrary<FuzzRequest> {
       origin: fc.option(fc.constantFrom("self", "https://evil.example", "null"), { freq: 2 }),
       fetchSite: fc.option(fc.constantFrom("same-origin", "cross-site", "same-site", "none"), { freq: 2 }),
       accept: fc.constantFrom("text/html", "application/json", "*/*"),
+      auth: fc.constantFrom("none", "admin", "admin", "bearer", "junk"),
     })
     .map((g) => {
       const headers: Record<string, string> = { accept: g.accept };
+      if (g.auth !== "none") headers.authorization = { admin: ADMIN_AUTH, bearer: `Bearer ${METRICS_TOKEN}`, junk: "Basic %%%" }[g.auth];
       if (g.cookie === "valid") headers.cookie = material.csrfCookie;
       if (g.cookie === "junk") headers.cookie = "tpd.csrf=%zz; __Host-tpd.csrf=x";
       if (g.origin) headers.origin = g.origin === "self" ? service.baseUrl : g.origin;
@@ -271,6 +281,8 @@ function hostileRequest(r: (typeof ROUTES)[number]): fc.Arbitrary<FuzzRequest> {
 function wellFormedRequest(r: (typeof ROUTES)[number]): fc.Arbitrary<FuzzRequest> {
   return fc.record({ path: r.path(), method: fc.constantFrom(...r.methods), fields: nearlyValidFieldsArb(), multipart: fc.boolean() }).map((g) => {
     const headers: Record<string, string> = { cookie: material.csrfCookie, origin: service.baseUrl, "sec-fetch-site": "same-origin" };
+    if (r.route.startsWith("admin")) headers.authorization = ADMIN_AUTH;
+    if (r.route === "GET /metrics") headers.authorization = `Bearer ${METRICS_TOKEN}`;
     if (g.method === "GET") return { route: r.route, method: g.method, path: g.path, headers };
     if (r.route.includes("/api/")) return { route: r.route, method: g.method, path: g.path, headers: { "content-type": "application/json" }, body: Buffer.from(JSON.stringify(g.fields)) };
     const { "List-Unsubscribe": oneClick, ...formFields } = g.fields;
@@ -336,6 +348,8 @@ describe("fuzzing every route", () => {
     expect(lines.filter((l) => (l.level as number) >= 50).map((l) => l.msg)).toEqual([]);
     const logged = JSON.stringify(lines);
     for (const token of [...material.manage, ...material.unsubscribe, ...material.digest, ...material.confirm]) expect(logged).not.toContain(token);
+    expect(logged).not.toContain(ADMIN_PASSWORD);
+    expect(logged).not.toContain(METRICS_TOKEN);
     expect((await fetch(`${service.baseUrl}/healthz`)).status).toBe(200);
   }, 120_000);
 });

@@ -58,7 +58,7 @@ describe("while the database is down", () => {
     const { manageUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: TEST_SECRET }, reader.id);
     const browser = new FormClient(service.baseUrl);
     const csrf = csrfTokenIn((await browser.get("/")).html);
-    expect((await fetch(`${service.baseUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${service.baseUrl}/readyz`)).status).toBe(200);
 
     await server.stop();
 
@@ -85,9 +85,12 @@ describe("while the database is down", () => {
       expect(form.html).toContain('value="protein folding"');
       expect(form.html).toMatch(/value="agents" checked/);
 
-      const health = await fetch(`${service.baseUrl}/healthz`);
-      expect(health.status).toBe(503);
-      expect(health.headers.get("retry-after")).toBe("60");
+      // Not ready (a load balancer stops sending traffic), but alive: restarting the app would not bring PostgreSQL back.
+      const ready = await fetch(`${service.baseUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(ready.headers.get("retry-after")).toBe("60");
+      expect(await ready.json()).toEqual({ status: "unavailable", database: "unreachable" });
+      expect((await fetch(`${service.baseUrl}/healthz`)).status).toBe(200);
       // Pages that need no database still work.
       expect((await fetch(`${service.baseUrl}/check-inbox`)).status).toBe(200);
     }
@@ -99,7 +102,7 @@ describe("while the database is down", () => {
     expect(JSON.stringify(lines)).not.toContain(manageToken);
 
     server = await startPostgres();
-    await eventually(async () => (await fetch(`${service.baseUrl}/healthz`)).status === 200, 20_000);
+    await eventually(async () => (await fetch(`${service.baseUrl}/readyz`)).status === 200, 20_000);
     await eventually(() => warnings(/^database reachable again/).length === 1, 10_000);
     // The end of the outage is nobody's request, and carries no other line's fields.
     expect(warnings(/^database reachable again/)[0]).not.toHaveProperty("reqId");

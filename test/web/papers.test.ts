@@ -50,9 +50,12 @@ describe("the papers pages", () => {
     expect((await fetch(`${service.baseUrl}/papers?page=1`)).status).toBe(200);
   });
 
-  it("reports health only when the database answers", async () => {
+  it("reports liveness at /healthz and readiness, with the database, at /readyz", async () => {
     const res = await fetch(`${service.baseUrl}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok", database: "ok" });
+    expect(await res.json()).toEqual({ status: "ok" });
+    const ready = await fetch(`${service.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", database: "ok" });
   });
 });
