@@ -5,7 +5,10 @@
 //   --pg-stats        (print each app run's most expensive statements, from pg_stat_statements)
 //   --faults          (also the fault runs: 421 to 20%, sink killed and restarted, app SIGKILLed and restarted)
 //   --fault-subscribers N (default 5000)    --out FILE      (JSON; default bench/results/<date>-<commit>.json)
-//   --node-flags "..." (Node flags of the app processes; default --max-old-space-size=256)
+//   --node-flags "..." (Node flags of the app processes and the ceiling; default --max-old-space-size=256)
+//   --plan-apart      (a process of its own plans; the sending processes start without the planner's heap)
+// Environment: BENCH_CONCURRENCY (sends in flight, app and ceiling; default 100), BENCH_CPU_PROFILE=dir (V8 CPU
+// profiles of the app processes), BENCH_HEAP_PROFILE=dir (allocation profile of each app process's sending).
 import { execSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
