@@ -9,9 +9,8 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../src/config.ts";
 import { createDb } from "../src/db/client.ts";
 import { planAllDigests } from "../src/digest/plan.ts";
-import { enqueueDigests, requeueStalledDigests } from "../src/digest/queue.ts";
+import { enqueueDigests } from "../src/digest/queue.ts";
 import { sendDeps, startDigestRuntime } from "../src/digest/runtime.ts";
-import { type DigestWorker, startDigestWorker } from "../src/digest/worker.ts";
 import { createLogger } from "../src/log.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { createMailer } from "../src/mail/transport.ts";
@@ -84,6 +83,8 @@ const gcObserver = new PerformanceObserver((list) => {
 gcObserver.observe({ entryTypes: ["gc"] });
 
 const deps = sendDeps(config, { db, mailer, emails, log, appSecret: config.appSecret! });
+// As in production: after a crash (fault runs) the runtime's sweeper and the queue's expiry pick up what the killed
+// process left (planned digests in its jobs, its claims once their lease has run out).
 const runtime = await startDigestRuntime(config, config.databaseUrl!, deps, { worker: false });
 // pg-boss's fetch and complete, timed where the worker calls them.
 const queueCalls: Record<string, { calls: number; ms: number; maxMs: number }> = {};
@@ -102,14 +103,13 @@ for (const name of ["fetch", "complete"] as const) {
     }
   };
 }
-// After a crash (fault runs), pick up what the killed process left: planned digests and expired claims.
-await requeueStalledDigests(db, runtime.boss, new Date(), 0, 0).catch(() => 0);
-// The killed process's claims become takeable after the lease.
-setTimeout(() => void requeueStalledDigests(db, runtime.boss, new Date(), config.digest.sendLeaseSeconds).catch(() => 0), (config.digest.sendLeaseSeconds + 1) * 1000).unref();
 if (values.plan) {
   // Planning is measured alone; sending starts when it is done (in every app process, on the orchestrator's word).
   const started = performance.now();
-  const plan = await planAllDigests(db, { now: new Date(`${values.date}T12:00:00Z`), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
+  // Planned at the real time (for the fixed date): a digest that keeps failing is given up DIGEST_GIVE_UP_HOURS after
+  // planning, so a plan dated in the past would give up at the first refusal. bench/run.ts ingests the papers as first
+  // seen 12 hours before it starts, inside the trending window.
+  const plan = await planAllDigests(db, { now: new Date(), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
   process.send?.({ planned: plan.planned, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
 // BENCH_HEAP_PROFILE=dir: where the sending allocates, collected objects included (sampling; open in DevTools).
@@ -125,7 +125,7 @@ async function stopAllocationProfile() {
   const { profile } = await inspector.post("HeapProfiler.stopSampling");
   fs.writeFileSync(path.join(process.env.BENCH_HEAP_PROFILE!, `send-${process.pid}.heapprofile`), JSON.stringify(profile));
 }
-let worker: DigestWorker | undefined;
+let worker = false;
 let heapUsedAtSendMb = NaN;
 process.on("message", (msg: { send?: boolean }) => {
   if (!msg.send || worker) return;
@@ -133,7 +133,8 @@ process.on("message", (msg: { send?: boolean }) => {
   void startAllocationProfile();
   cpuAtSend = process.cpuUsage();
   loopDelay.enable();
-  worker = startDigestWorker(runtime.boss, deps, { concurrency: config.digest.workerConcurrency, retryDelaySeconds: config.digest.retryDelaySeconds });
+  worker = true;
+  runtime.startWorker();
 });
 process.send?.({ ready: true });
 
@@ -145,7 +146,6 @@ process.on("SIGTERM", async () => {
   gcObserver.disconnect();
   const loop = { p50Ms: loopDelay.percentile(50) / 1e6, p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6 };
   await stopAllocationProfile();
-  await worker?.stop();
   await runtime.stop();
   mailer.close();
   await db.$disconnect();

@@ -9,9 +9,10 @@ import { PROJECT_ROOT } from "../src/config.ts";
 import { ingestPath } from "../src/corpus/ingest.ts";
 import { createDb, type Db } from "../src/db/client.ts";
 import { dropDatabase, ensureDatabase, MIGRATIONS_DIR, SCHEMA_PATH } from "../src/db/database.ts";
-import { startEmbeddedPostgres, withDatabase } from "../src/db/embedded.ts";
+import { withDatabase } from "../src/db/embedded.ts";
 import { applyMigrations } from "../src/db/migrate.ts";
 import { syncTopics } from "../src/topics/topics.ts";
+import { type RestartablePostgres, startRestartablePostgres } from "../test/support/postgres-server.ts";
 
 export const DATE = "2026-11-24";
 export const POOL = 10;
@@ -25,14 +26,15 @@ export type Harness = Awaited<ReturnType<typeof createHarness>>;
 /** What an app process reports over IPC (bench/app.ts): plan figures, then at the end its send figures. */
 export type AppMessage = Record<string, any>;
 
-export async function createHarness(nodeFlags: string[]) {
+export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: Date } = {}) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-bench-"));
-  // Our own server loads pg_stat_statements (where each statement's time goes) and we know its folder (its CPU time).
-  // (Not inside the scratch folder: that one is private to us, and PostgreSQL runs as its own user when we are root.)
-  const pgDataDir = process.env.DATABASE_URL ? undefined : path.join(os.tmpdir(), `tpd-bench-pg-${process.pid}-${Date.now()}`);
-  const server = process.env.DATABASE_URL
-    ? { url: process.env.DATABASE_URL, stop: async () => {} }
-    : await startEmbeddedPostgres({ dataDir: pgDataDir, port: 56000 + (process.pid % 4000), persistent: false, settings: { shared_preload_libraries: "pg_stat_statements" } });
+  // Our own embedded server can be SIGKILLed and restarted (a fault run); a DATABASE_URL server cannot. It loads
+  // pg_stat_statements (where each statement's time goes), and we know its folder (its CPU time).
+  const restartable: RestartablePostgres | undefined = process.env.DATABASE_URL
+    ? undefined
+    : await startRestartablePostgres({ port: 56000 + (process.pid % 4000), settings: { shared_preload_libraries: "pg_stat_statements" } });
+  const server = restartable ?? { url: process.env.DATABASE_URL!, stop: async () => {} };
+  const pgDataDir = restartable?.dataDir;
   const dbName = `tpd_bench_${Date.now()}`;
   await ensureDatabase(server.url, dbName);
   const dbUrl = withDatabase(server.url, dbName);
@@ -45,15 +47,18 @@ export async function createHarness(nodeFlags: string[]) {
   await syncTopics(db);
   const corpus = fs.existsSync(SHARED_CORPUS) ? SHARED_CORPUS : path.join(PROJECT_ROOT, "corpus");
   if (corpus !== SHARED_CORPUS) console.warn(`shared corpus not found at ${SHARED_CORPUS}: using the sample corpus in corpus/`);
-  // First seen on the morning of the benchmark's date, so the papers are inside the trending window.
-  const ingest = await ingestPath(db, corpus, () => new Date(`${DATE}T00:00:00Z`));
+  // First seen on the morning of the benchmark's date (or `papersSeenAt`), so the papers are inside the trending window.
+  const seenAt = opts.papersSeenAt ?? new Date(`${DATE}T00:00:00Z`);
+  const ingest = await ingestPath(db, corpus, () => seenAt);
   console.log(`database ${dbName}: ${ingest.papers} papers from ${path.relative(process.cwd(), corpus)}`);
 
   const freePort = () => 57000 + Math.floor(Math.random() * 3000);
   const sinkLog = () => path.join(scratch, `sink-${Date.now()}.log`);
 
-  function startSink(port: number, log: string, failRate = 0): Promise<ChildProcess> {
-    const child = fork(path.join(PROJECT_ROOT, "bench/smtp-sink.ts"), ["--port", String(port), "--log", log, "--fail-rate", String(failRate)], { execArgv: tsx });
+  /** `proxy`: behind a relay that can play black hole ({ blackhole: ms }). */
+  function startSink(port: number, log: string, failRate = 0, opts: { proxy?: boolean } = {}): Promise<ChildProcess> {
+    const args = ["--port", String(port), "--log", log, "--fail-rate", String(failRate), ...(opts.proxy ? ["--proxy"] : [])];
+    const child = fork(path.join(PROJECT_ROOT, "bench/smtp-sink.ts"), args, { execArgv: tsx });
     return new Promise((resolve, reject) => {
       child.once("message", () => resolve(child));
       child.once("exit", (code) => reject(new Error(`sink exited ${code}`)));
@@ -125,7 +130,12 @@ export async function createHarness(nodeFlags: string[]) {
     const started = performance.now();
     let lastLog = 0;
     for (;;) {
-      const { done, open } = await finishedDigests();
+      // The database may be away (a fault run): keep polling until it answers again.
+      const { done, open } = await finishedDigests().catch(() => ({ done: -1, open: -1 }));
+      if (done < 0) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
       const rate = Math.round(done / ((performance.now() - started) / 1000));
       bar?.update(done, { rate });
       if (!bar && performance.now() - lastLog > 5000) {
@@ -200,5 +210,5 @@ export async function createHarness(nodeFlags: string[]) {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 
-  return { db, dbUrl, scratch, papers: ingest.papers, topStatements, postgresCpuMs, processCpuMs, freePort, sinkLog, startSink, deliveries, startApp, waitUntilSent, resetDay, close };
+  return { db, dbUrl, scratch, papers: ingest.papers, restartable, topStatements, postgresCpuMs, processCpuMs, freePort, sinkLog, startSink, deliveries, startApp, waitUntilSent, resetDay, close };
 }

@@ -3,8 +3,10 @@
 //   --subscribers N   (default 100000)      --workers 1,2   (runs with 1 and with 2 app processes)
 //   --repeats R       (default 3: ceiling, app, ceiling, app, ceiling, app for each number of app processes)
 //   --pg-stats        (print each app run's most expensive statements, from pg_stat_statements)
-//   --faults          (also the fault runs: 421 to 20%, sink killed and restarted, app SIGKILLed and restarted)
-//   --fault-subscribers N (default 5000)    --out FILE      (JSON; default bench/results/<date>-<commit>.json)
+//   --faults          (also the fault runs: 421 to 20% and to 70%, sink killed and restarted, sink blackholed 60 s,
+//                      app SIGKILLed and restarted, PostgreSQL SIGKILLed and restarted 20 s later)
+//   --fault-runs a,b  (only these fault runs)  --fault-subscribers N (default 5000)
+//   --out FILE        (JSON; default bench/results/<date>-<commit>.json)
 //   --node-flags "..." (Node flags of the app processes and the ceiling; default --max-old-space-size=256)
 //   --plan-apart      (a process of its own plans; the sending processes start without the planner's heap)
 // Environment: BENCH_CONCURRENCY (sends in flight, app and ceiling; default 100), BENCH_CPU_PROFILE=dir (V8 CPU
@@ -21,7 +23,7 @@ import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { listHeaders } from "../src/mail/transport.ts";
 import { feedbackUrl, subscriberLinks } from "../src/subscriptions/links.ts";
-import { runFaults } from "./faults.ts";
+import { type Fault, FAULTS, runFaults } from "./faults.ts";
 import { CONCURRENCY, createHarness, POOL, SECRET } from "./harness.ts";
 import { epochMs, sendRates, summarize } from "./rates.ts";
 import { createSubscribers } from "./subscribers.ts";
@@ -35,6 +37,7 @@ const { values } = parseArgs({
     "plan-apart": { type: "boolean", default: false },
     faults: { type: "boolean", default: false },
     "fault-subscribers": { type: "string", default: "5000" },
+    "fault-runs": { type: "string", default: FAULTS.join(",") },
     out: { type: "string" },
     // V8 grows its heap lazily under a high allocation rate (the live set while sending is ~70 MB, the heap grows
     // past 200 MB); a cap keeps the process small. Pass --node-flags "" to measure without it.
@@ -44,7 +47,9 @@ const { values } = parseArgs({
 const NODE_FLAGS = values["node-flags"]!.split(" ").filter(Boolean);
 const N = Number(values.subscribers);
 const REPEATS = Math.max(1, Number(values.repeats));
-const h = await createHarness(NODE_FLAGS);
+// Papers first seen 12 hours ago: the app processes plan at the real time (a digest's give-up window counts from its
+// planning), and the papers must be inside that plan's trending window.
+const h = await createHarness(NODE_FLAGS, { papersSeenAt: new Date(Date.now() - 12 * 3600_000) });
 const { db, scratch, startSink, startApp, waitUntilSent, resetDay, deliveries, freePort, sinkLog, topStatements, postgresCpuMs, processCpuMs } = h;
 
 /**
@@ -100,14 +105,19 @@ const loadAtStart = os.loadavg();
 if (loadAtStart[0]! > cpus / 2) {
   console.warn(`\n*** load average ${loadAtStart.map((l) => l.toFixed(2)).join(", ")} on ${cpus} cores: the machine is busy; absolute rates will be low and the ratio less certain ***\n`);
 }
-console.log(`creating ${N} confirmed subscribers...`);
+// --workers none: only the fault runs (which create their own subscribers).
+const workerCounts = values.workers!.split(",").map(Number).filter((n) => n > 0);
 let t = performance.now();
-await createSubscribers(db, N);
-console.log(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
+if (workerCounts.length) {
+  console.log(`creating ${N} confirmed subscribers...`);
+  await createSubscribers(db, N);
+  console.log(`  ${((performance.now() - t) / 1000).toFixed(1)} s`);
+}
 
 // The messages the ceiling sends: real digests of this population, planned once by an app process that then stops.
 const ceilingMessages = path.join(scratch, "ceiling-messages.json");
 const render = await (async () => {
+  if (!workerCounts.length) return undefined;
   const sampler = startApp("smtp://127.0.0.1:1", true);
   await sampler.message("planMs");
   const r = await measureRender(5000, 500);
@@ -117,7 +127,7 @@ const render = await (async () => {
   console.log(`render: MJML compile ${r.compileMs.toFixed(0)} ms once, then ${r.perRecipientMs.toFixed(3)} ms per recipient (${r.rendersPerSecondPerCore.toFixed(0)} digests/s per core); ${r.messages.length} of them (${(r.averageBytes / 1024).toFixed(1)} KiB of HTML and text on average) are the ceiling's messages`);
   return r;
 })();
-const size = render.averageBytes;
+const size = render?.averageBytes ?? NaN;
 
 /** Share of the machine's CPU time that was busy since `since` (all processes, ours and others'). */
 const cpuTimes = () => os.cpus().reduce((a, c) => ({ busy: a.busy + c.times.user + c.times.nice + c.times.sys + c.times.irq, idle: a.idle + c.times.idle }), { busy: 0, idle: 0 });
@@ -135,7 +145,7 @@ function runCeiling(smtpUrl: string, count: number) {
 }
 
 const runs: Record<string, unknown>[] = [];
-for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0)) {
+for (const workers of workerCounts) {
   const port = freePort();
   const log = sinkLog();
   const sink = await startSink(port, log);
@@ -225,7 +235,10 @@ for (const workers of values.workers!.split(",").map(Number).filter((n) => n > 0
 }
 
 // --- fault runs -----------------------------------------------------------------------------------------------
-const faults = values.faults ? await runFaults(h, Number(values["fault-subscribers"])) : [];
+const faultRuns = values["fault-runs"]!.split(",").filter(Boolean) as Fault[];
+const unknownFault = faultRuns.find((f) => !FAULTS.includes(f));
+if (unknownFault) throw new Error(`--fault-runs: unknown run "${unknownFault}" (known: ${FAULTS.join(", ")})`);
+const faults = values.faults ? await runFaults(h, Number(values["fault-subscribers"]), faultRuns) : [];
 
 // --- report ---------------------------------------------------------------------------------------------------
 const commit = (() => {
@@ -274,11 +287,13 @@ for (const workers of [...new Set(runs.map((r) => r.workers as number))]) {
 }
 console.log(`\nload average at start ${loadAtStart.map((l) => l.toFixed(2)).join(", ")}, at the end ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);
 if (faults.length) {
-  console.log(`\n| fault | subscribers | planned | delivered | missing | duplicates | 421 answers | claimed at kill |`);
-  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
-  for (const r of faults) console.log(`| ${r.fault} | ${r.subscribers} | ${r.planned} | ${r.delivered} | ${r.missing} | ${r.duplicates} | ${r.refusedWith421} | ${r.claimedAtKill} |`);
+  console.log(`\n| fault run | readers | delivered once | duplicated | missed | in flight at the fault | fault → all sent (s) | fault over → all sent (s) | 421 answers | failed digests |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+  for (const r of faults) {
+    console.log(`| ${r.fault} | ${r.readers} | ${r.deliveredOnce} | ${r.duplicated} | ${r.missed} | ${r.inFlightAtFault ?? "–"} | ${f(r.secondsFromFaultToAllSent)} | ${r.secondsFromFaultEndToAllSent === null ? "–" : f(r.secondsFromFaultEndToAllSent)} | ${r.refusedWith421} | ${r.failedDigests} |`);
+  }
 }
-const result = { date: new Date().toISOString(), commit, render: { mjmlCompileMs: render.compileMs, renderMsPerRecipient: render.perRecipientMs, rendersPerSecondPerCore: render.rendersPerSecondPerCore, averageMessageBytes: render.averageBytes }, loadAverage: { start: loadAtStart, end: os.loadavg() }, summaries, appNodeFlags: NODE_FLAGS, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, papers: h.papers, digestBytes: size, runs, faults };
+const result = { date: new Date().toISOString(), commit, render: render && { mjmlCompileMs: render.compileMs, renderMsPerRecipient: render.perRecipientMs, rendersPerSecondPerCore: render.rendersPerSecondPerCore, averageMessageBytes: render.averageBytes }, loadAverage: { start: loadAtStart, end: os.loadavg() }, summaries, appNodeFlags: NODE_FLAGS, machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version }, papers: h.papers, digestBytes: size, runs, faults };
 const out = values.out ?? path.join(PROJECT_ROOT, "bench", "results", `${new Date().toISOString().slice(0, 10)}-${commit}.json`);
 fs.writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
 

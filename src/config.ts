@@ -93,6 +93,9 @@ const envSchema = z.object({
   METRICS_HOST: z.string().default("127.0.0.1"),
   ADMIN_USER: z.string().regex(/^[^:\s]{1,64}$/, "1-64 characters, no colon or spaces").default("admin"),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(16, "at least 16 characters").optional()),
+  DIGEST_GIVE_UP_HOURS: z.coerce.number().positive().max(24 * 14).default(24),
+  DIGEST_SWEEP_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  DATABASE_WAIT_SECONDS: z.coerce.number().int().min(0).default(300),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   LOG_FORMAT: z.enum(["json", "pretty", ""]).default(""),
 });
@@ -168,13 +171,20 @@ export function loadConfig(env: Record<string, string | undefined> = readEnviron
       /** How long a claimed digest belongs to its worker; after that (a killed worker) another may send it. */
       sendLeaseSeconds: e.DIGEST_SEND_LEASE_SECONDS,
       retryDelaySeconds: e.DIGEST_RETRY_DELAY_SECONDS,
+      /** Temporary refusals by one reader's mailbox (4xx to RCPT TO) before that digest is given up. */
       maxAttempts: e.DIGEST_MAX_ATTEMPTS,
+      /** Failures of the server (421, connections, timeouts) never count: a digest is given up this long after planning. */
+      giveUpHours: e.DIGEST_GIVE_UP_HOURS,
+      /** How often each worker process looks for digests nobody is working on (lost queue jobs, expired claims). */
+      sweepSeconds: e.DIGEST_SWEEP_SECONDS,
     },
     sources,
     /** Prometheus: /metrics on the app's port with the token; a separate port (loopback by default) for any process. */
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     /** The operator dashboard (/admin), behind basic auth; off unless a password is set. */
     admin: e.ADMIN_PASSWORD ? { user: e.ADMIN_USER, password: e.ADMIN_PASSWORD } : undefined,
+    /** How long `digest run` waits for an unreachable database before it stops (workers wait as long as it takes). */
+    databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     logLevel: e.LOG_LEVEL,
     /** JSON lines for a log pipeline; readable lines by default in development. */
     logFormat: (e.LOG_FORMAT || (e.NODE_ENV === "development" ? "pretty" : "json")) as "json" | "pretty",

@@ -1,5 +1,4 @@
 // `npm start`: database (embedded unless DATABASE_URL), migrations, paper sources, web server, scheduled jobs.
-import http from "node:http";
 import { runDigestTick, scheduleDigests } from "../jobs/daily-digest.ts";
 import { scheduleOptInOutbox } from "../jobs/optin-outbox.ts";
 import { runSourceJob, scheduleSources } from "../jobs/sources.ts";
@@ -15,6 +14,7 @@ import { createMetrics } from "./metrics/metrics.ts";
 import { resolveAppSecret } from "./secret.ts";
 import { createSources } from "./sources/registry.ts";
 import { buildApp, subscriptionDeps } from "./service.ts";
+import { reservePort, StartupError } from "./web/server.ts";
 import { syncTopics } from "./topics/topics.ts";
 import { createReadiness, startupResponder } from "./web/health.ts";
 
@@ -31,14 +31,10 @@ async function main() {
   }
   const log = createLogger(config.logLevel, { format: config.logFormat });
   for (const warning of configWarnings(config)) log.warn(warning);
-  // The port opens first: /healthz answers while the database starts and migrations run, /readyz says 503 until
-  // the app below takes over the server.
+  // The port opens first: a taken port ends the start here with one clear line, before the database and the jobs
+  // start; /healthz answers while the database starts and migrations run, /readyz says 503 until the app takes over.
   const readiness = createReadiness("starting");
-  const server = http.createServer(startupResponder(readiness));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  const { server, serve } = await reservePort(config.port, config.host, startupResponder(readiness));
   log.info(`port ${config.port} open: /healthz answers now, /readyz once started`);
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
@@ -59,17 +55,19 @@ async function main() {
   // The saved pages first, as before; live sources in the background, so a slow or unreachable API delays nothing.
   if (config.sources.enabled.includes("folder")) await runSourceJob(sourceDeps, "folder");
   for (const name of live) void runSourceJob(sourceDeps, name);
-  const digests = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), { worker: true, onOutcome: metrics.digestOutcome });
-  const tickDeps = { db, boss: digests.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, windowDays: config.sources.trendingWindowDays, metrics };
+  const send = sendDeps(config, { db, mailer, emails, log, appSecret });
+  const digests = await startDigestRuntime(config, database.url, send, { worker: true, onOutcome: metrics.digestOutcome });
+  const tickDeps = { db, boss: digests.boss, log, gate: digests.gate, windowDays: config.sources.trendingWindowDays, metrics, notices: send };
   // Catch up at start: digests due while the service was down go out now, not tomorrow.
-  await runDigestTick(tickDeps).catch((err) => log.error({ err }, "digest tick failed"));
+  await runDigestTick(tickDeps).catch((err) => {
+    if (!digests.gate.report(err)) log.error({ err }, "digest tick failed");
+  });
   // The measured mailer: opt-in emails (sent by requests and by the outbox sweeper) count in the send metrics too.
   const parts = { config, db, log, mailer, emails, appSecret, catcher, metrics, readiness };
   const tasks = [...scheduleSources(config, sourceDeps), scheduleDigests(config.digest.cron, tickDeps), scheduleOptInOutbox(subscriptionDeps(parts))];
 
   const app = buildApp(parts);
-  server.removeAllListeners("request");
-  server.on("request", app);
+  serve(app);
   const metricsServer = config.metrics.port === undefined ? undefined : await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, token: config.metrics.token, log });
   readiness.set("ready");
   log.info(`listening on ${config.publicBaseUrl} (bound to ${config.host}:${config.port})`);
@@ -94,6 +92,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  // A startup problem the operator can fix is one line; anything else is a bug, with its stack.
+  console.error(err instanceof StartupError ? err.message : err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

@@ -83,5 +83,13 @@ describe("configuration", () => {
     const config = loadConfig({});
     expect(config).toMatchObject({ port: 3000, publicBaseUrl: "http://localhost:3000", databaseUrl: undefined, env: "development" });
     expect(config.digest.cron).toBe("*/15 * * * *");
+    expect(config.digest).toMatchObject({ giveUpHours: 24, sweepSeconds: 30, maxAttempts: 8 });
+    expect(config.databaseWaitSeconds).toBe(300);
+  });
+
+  it("takes a give-up window in decimal hours, and refuses one that is not positive", () => {
+    expect(loadConfig({ DIGEST_GIVE_UP_HOURS: "0.5" }).digest.giveUpHours).toBe(0.5);
+    expect(() => loadConfig({ DIGEST_GIVE_UP_HOURS: "0" })).toThrow(/^Invalid configuration: DIGEST_GIVE_UP_HOURS="0"/);
+    expect(() => loadConfig({ DATABASE_WAIT_SECONDS: "-1" })).toThrow(/DATABASE_WAIT_SECONDS/);
   });
 });

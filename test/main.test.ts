@@ -123,3 +123,41 @@ describe("npm start", () => {
     expect(await database.db.digest.findFirstOrThrow()).toMatchObject({ status: "sent" });
   }, 90_000);
 });
+
+describe("npm start on a taken port", () => {
+  /** Starts src/main.ts; resolves when it exits, or kills it after `timeoutMs` (code null: it kept running). */
+  function start(env: Record<string, string>, timeoutMs: number): Promise<{ code: number | null; err: string }> {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_ROOT, "src/main.ts")], {
+      cwd: PROJECT_ROOT,
+      // The port is checked before the database is opened: this address is never reached.
+      env: { PATH: process.env.PATH, NODE_ENV: "development", DATABASE_URL: "postgresql://127.0.0.1:9/none", APP_SECRET: TEST_SECRET, SMTP_URL: "smtp://127.0.0.1:9", LOG_FORMAT: "json", LOG_LEVEL: "info", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let err = "";
+    child.stdout!.on("data", (d) => (err += d));
+    child.stderr!.on("data", (d) => (err += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    return new Promise((resolve) => {
+      child.on("exit", (code) => {
+        clearTimeout(timer);
+        resolve({ code, err });
+      });
+    });
+  }
+
+  it("exits non-zero with one clear line when its port is taken (another app, or a second npm start)", async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", () => resolve()));
+    const port = (holder.address() as net.AddressInfo).port;
+    try {
+      const run = await start({ PORT: String(port), HOST: "127.0.0.1" }, 25_000);
+      expect(run.code, `kept running:\n${run.err}`).toBe(1);
+      const lines = run.err.trim().split("\n");
+      expect(lines.filter((l) => /already in use/.test(l))).toEqual([`Cannot start: port ${port} on 127.0.0.1 is already in use (is the app already running?). Stop the other process or set PORT.`]);
+      expect(run.err).not.toContain("listening on");
+      expect(run.err).not.toMatch(/\n\s+at /); // no stack trace
+    } finally {
+      holder.close();
+    }
+  }, 40_000);
+});

@@ -1,14 +1,17 @@
 import fs from "node:fs";
-import { openDatabase } from "../db/database.ts";
+import { type Database, openDatabase } from "../db/database.ts";
+import { createOutageGate, DatabaseWaitExceeded, isWaitEnded } from "../db/outage-gate.ts";
 import { planAllDigests } from "../digest/plan.ts";
-import { enqueueDigests, requeueStalledDigests } from "../digest/queue.ts";
+import { enqueueDigests } from "../digest/queue.ts";
 import { renderDigest } from "../digest/render.ts";
 import { digestPageUrl } from "../digest/send.ts";
 import { previewDigest } from "../digest/preview.ts";
-import { sendDeps, startDigestRuntime } from "../digest/runtime.ts";
-import { planTotals, recordDigestTotals } from "../digest/totals.ts";
+import { type DigestRuntime, sendDeps, startDigestRuntime } from "../digest/runtime.ts";
+import type { MailCatcher } from "../mail/catcher.ts";
+import { addDigestTotals, planTotals } from "../digest/totals.ts";
 import { openMailer } from "../mail/setup.ts";
 import { loadEmailTemplates } from "../mail/templates.ts";
+import type { Mailer } from "../mail/transport.ts";
 import { resolveAppSecret } from "../secret.ts";
 import { normalizeEmail } from "../subscriptions/input.ts";
 import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
@@ -38,14 +41,24 @@ export const digestCommand: Command = {
 async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: string | undefined) {
   const appSecret = resolveAppSecret(config, log);
   const emails = await loadEmailTemplates();
-  const database = await openDatabase(config, log);
-  const { mailer, catcher } = await openMailer(config, log);
-  const { db } = database;
-  let runtime: Awaited<ReturnType<typeof startDigestRuntime>> | undefined;
+  const waitSeconds = config.databaseWaitSeconds;
+  // One gate for the whole run (planning, the worker, the wait below): one warning per outage, one time limit.
+  const gate = createOutageGate(log, { maxWaitMs: waitSeconds * 1000, waiting: `digest run waits up to ${duration(waitSeconds)} for it to come back` });
+  let database: Database | undefined;
+  let mailer: Mailer | undefined;
+  let catcher: MailCatcher | undefined;
+  let runtime: DigestRuntime | undefined;
+  /** Digests still open at the last look (planned or sending), for the line that says what is left. */
+  let open: number | undefined;
+  let result: number;
   try {
+    database = await gate.run(() => openDatabase(config, log));
+    const { db } = database;
+    ({ mailer, catcher } = await openMailer(config, log));
     const outcomes = { sent: 0, skipped: 0, failed: 0, retrying: 0 };
     runtime = await startDigestRuntime(config, database.url, sendDeps(config, { db, mailer, emails, log, appSecret }), {
       worker: true,
+      gate,
       onOutcome: (o) => {
         if (o === "sent") outcomes.sent += 1;
         else if (o === "skipped") outcomes.skipped += 1;
@@ -53,17 +66,34 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
         else if (o === "retry") outcomes.retrying += 1;
       },
     });
+    const boss = runtime.boss;
     const startedAt = new Date();
-    const plan = await planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(runtime!.boss, ids) });
-    await recordDigestTotals(db, log, planTotals(plan));
+    // Planning is idempotent (one digest per reader and date): after an outage it simply runs again.
+    let planningAttempts = 0;
+    const plan = await gate.run(() => {
+      planningAttempts += 1;
+      return planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(boss, ids) });
+    });
+    // Metrics only, but worth waiting for the database (the gate), like every other step of the run.
+    await gate.run(() => addDigestTotals(db, planTotals(plan))).catch((err) => {
+      if (isWaitEnded(err)) throw err;
+      log.warn({ err }, "could not add to the digest totals (metrics only; nothing else is affected)");
+    });
     console.log(`planned ${plan.planned} digest(s); ${plan.skipped} subscriber(s) had no new matching paper (recorded as skipped)`);
-    // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died).
-    const leftover = (await db.digest.findMany({ where: { status: { in: ["planned", "sending"] }, plannedAt: { lt: startedAt } }, select: { id: true } })).map((d) => d.id);
+    // Finish what an earlier, interrupted run left open too (planned, or claimed by a process that died). When an
+    // outage cut a planning attempt of this run short, the digests it planned may have missed their queue job: then
+    // every open digest is queued again (a second job for a digest is harmless: its claim decides).
+    const interruptedPlanning = planningAttempts > 1;
+    const leftover = (
+      await gate.run(() => db.digest.findMany({ where: { status: { in: ["planned", "sending"] }, ...(interruptedPlanning ? {} : { plannedAt: { lt: startedAt } }) }, select: { id: true } }))
+    ).map((d) => d.id);
     if (leftover.length) {
-      console.log(`resuming ${leftover.length} unfinished digest(s) from an earlier run`);
-      await enqueueDigests(runtime.boss, leftover);
+      console.log(`resuming ${leftover.length} unfinished digest(s) ${interruptedPlanning ? "(planned before the database went away, or by an earlier run)" : "from an earlier run"}`);
+      await gate.run(() => enqueueDigests(boss, leftover));
     }
-    const total = plan.planned + leftover.length;
+    // After an interrupted planning, `leftover` holds every open digest, this run's too.
+    const total = interruptedPlanning ? leftover.length : plan.planned + leftover.length;
+    open = total;
     let interrupted = false;
     const interrupt = () => {
       interrupted = true;
@@ -72,16 +102,21 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     process.once("SIGINT", interrupt);
     if (total) {
       const progress = createProgress("sending", total);
-      // Wait until no digest is open (sent, skipped or failed) — retries included.
-      let lastSweep = Date.now();
+      // Wait until no digest is open (sent, skipped or failed) — retries included. The runtime's sweeper re-queues
+      // what a killed process had claimed, once its lease has run out.
       while (!interrupted) {
-        // Digests a killed process had claimed become claimable after the lease: queue them again then.
-        if (Date.now() - lastSweep > config.digest.sendLeaseSeconds * 1000) {
-          await requeueStalledDigests(db, runtime.boss, new Date(), config.digest.sendLeaseSeconds);
-          lastSweep = Date.now();
-        }
-        const open = await db.digest.count({ where: { status: { in: ["planned", "sending"] } } });
-        progress.update(Math.max(0, total - open), `sent ${outcomes.sent}, retrying ${outcomes.retrying}`);
+        // One snapshot for both numbers: the worker records "sent" before it reports the outcome, so counting one in
+        // the database and the other in memory once showed "1/1 sent 0".
+        const states = await gate.run(() =>
+          db.digest.groupBy({ by: ["status"], where: { OR: [{ status: { in: ["planned", "sending"] } }, { updatedAt: { gte: startedAt } }] }, _count: true }),
+        );
+        const count = (status: string) => states.find((s) => s.status === status)?._count ?? 0;
+        open = count("planned") + count("sending");
+        const done = Math.max(0, total - open);
+        const [sent, failed] = [count("sent"), count("failed")];
+        // The rest of the done ones were skipped at send time (the reader left after planning).
+        const skipped = Math.max(0, done - sent - failed);
+        progress.update(done, `${sent} sent${skipped ? `, ${skipped} skipped` : ""}${failed ? `, ${failed} failed` : ""}, retrying ${outcomes.retrying}`);
         if (open === 0) break;
         await new Promise((r) => setTimeout(r, 250));
       }
@@ -90,18 +125,35 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     if (interrupted) {
       // Graceful: the worker finishes what it has in flight (in finally); the rest stays queued for the next run.
       console.log("interrupted: finishing the emails in flight; run again to send the rest");
-      return 130;
+      result = 130;
+    } else {
+      const final = await gate.run(() => db.digest.groupBy({ by: ["status"], where: { updatedAt: { gte: startedAt } }, _count: true }));
+      console.log(`done: ${final.map((g) => `${g._count} ${g.status}`).join(", ") || "nothing to send"}`);
+      if (catcher) console.log("(no app was running: these emails went to a catcher that closes with this command; start the app first to see them at /dev/mail)");
+      result = final.some((g) => g.status === "failed") ? 1 : 0;
     }
-    const final = await db.digest.groupBy({ by: ["status"], where: { updatedAt: { gte: startedAt } }, _count: true });
-    console.log(`done: ${final.map((g) => `${g._count} ${g.status}`).join(", ") || "nothing to send"}`);
-    if (catcher) console.log("(no app was running: these emails went to a catcher that closes with this command; start the app first to see them at /dev/mail)");
-    return final.some((g) => g.status === "failed") ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof DatabaseWaitExceeded)) throw err;
+    result = EXIT_TEMPORARY_FAILURE;
   } finally {
     await runtime?.stop();
-    mailer.close();
+    mailer?.close();
     await catcher?.stop();
-    await database.close();
+    await database?.close().catch(() => {});
   }
+  if (result === EXIT_TEMPORARY_FAILURE) {
+    // Last, after everything has stopped: the one line an operator (or a scheduler's log) needs.
+    const left = open === undefined ? "it was unreachable before planning was done" : `about ${open} digest(s) not sent yet`;
+    console.error(`gave up waiting for the database after ${duration(waitSeconds)}: ${left}; nothing is lost: run \`digest run\` again (safe: it sends only what is left)`);
+  }
+  return result;
+}
+
+/** sysexits' EX_TEMPFAIL: a scheduler may simply try again later. */
+const EXIT_TEMPORARY_FAILURE = 75;
+
+function duration(seconds: number) {
+  return seconds % 60 === 0 && seconds >= 60 ? `${seconds / 60} min` : `${seconds} s`;
 }
 
 async function preview({ config, log, values }: Parameters<Command["run"]>[0], date: string | undefined) {
@@ -123,14 +175,15 @@ async function preview({ config, log, values }: Parameters<Command["run"]>[0], d
       console.error(`digest preview: ${email} has no new matching paper for that day (their digest would be recorded as skipped)`);
       return 1;
     }
-    // A digest not planned yet has no page of its own: the link then goes to the papers list.
+    // A digest not planned yet has no page of its own: the preview then has no "View in browser" link.
     const rendered = renderDigest(emails, result.content, {
       baseUrl: config.publicBaseUrl,
-      viewInBrowserUrl: result.digestId ? digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.digestId) : `${config.publicBaseUrl}/papers`,
+      viewInBrowserUrl: result.digestId ? digestPageUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.digestId) : undefined,
       ...subscriberLinks({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId),
       postalAddress: config.mail.postalAddress,
       feedbackUrl: (paperId, verdict) => feedbackUrl({ publicBaseUrl: config.publicBaseUrl, appSecret }, result.subscriberId, paperId, verdict),
     });
+    if (!result.digestId) console.error("(not planned yet: the email will carry a 'View in browser' link once its digest is planned)");
     const out = values.out as string | undefined;
     if (out) {
       fs.writeFileSync(out, rendered.html);

@@ -1,10 +1,11 @@
 import { SOURCE_NAMES } from "../config.ts";
+import type { Db } from "../db/client.ts";
 import { openDatabase } from "../db/database.ts";
 import { latestRuns } from "../sources/runs.ts";
 import type { Command } from "./command.ts";
 
 export const statsCommand: Command = {
-  summary: "Subscribers by state, digests by state for the last 14 days, papers, and each source's last run.",
+  summary: "Subscribers by state, digests by state for the last 14 days, retries waiting, papers, and each source's last run.",
   async run({ config, log }) {
     const database = await openDatabase(config, log);
     try {
@@ -23,6 +24,7 @@ export const statsCommand: Command = {
         console.log(`  ${day}  ${row.join(", ")}`);
       }
       if (!days.length) console.log("  (none)");
+      console.log(`\n${await describeRetries(db, new Date())}`);
       const withSignals = await db.paper.count({ where: { signals: { some: {} } } });
       console.log(`\nPapers: ${await db.paper.count()} (${withSignals} with upvote signals)`);
       console.log("\nSources (last run; last success)");
@@ -42,3 +44,20 @@ export const statsCommand: Command = {
     }
   },
 };
+
+/** Digests tried and released after a temporary failure, waiting to be sent again. */
+async function describeRetries(db: Db, now: Date): Promise<string> {
+  const waiting = { status: "planned" as const, attempts: { gt: 0 } };
+  const [count, mailbox, next, oldest] = await Promise.all([
+    db.digest.count({ where: waiting }),
+    db.digest.count({ where: { ...waiting, recipientRefusals: { gt: 0 } } }),
+    db.digest.aggregate({ where: { ...waiting, retryAt: { gt: now } }, _min: { retryAt: true } }),
+    db.digest.aggregate({ where: waiting, _min: { plannedAt: true } }),
+  ]);
+  if (count === 0) return "Retries waiting: none";
+  const parts = [`${mailbox} refused by the reader's mailbox`, `${count - mailbox} after failures of the mail server`];
+  const nextAt = next._min.retryAt;
+  const when = nextAt ? `next in ${Math.max(1, Math.round((nextAt.getTime() - now.getTime()) / 1000))} s` : "due now";
+  const since = oldest._min.plannedAt ? `; oldest planned ${oldest._min.plannedAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+  return `Retries waiting: ${count} digest(s) (${parts.join(", ")}); ${when}${since}`;
+}

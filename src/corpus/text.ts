@@ -64,6 +64,11 @@ export function pickCodeUrl(links: string[]): string | undefined {
 
 const sentenceSegmenter = new Intl.Segmenter("en", { granularity: "sentence" });
 
+/** The sentences of a text (ICU sentence rules), trimmed. */
+export function sentencesOf(text: string): string[] {
+  return [...sentenceSegmenter.segment(text)].map((s) => s.segment.trim()).filter(Boolean);
+}
+
 /** The first `count` sentences of an abstract (ICU sentence rules), cut at `maxLength` characters on a word boundary. */
 export function leadSentences(abstract: string, count = 2, maxLength = 420): string {
   let lead = "";

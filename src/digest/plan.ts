@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { type Db, inTransaction } from "../db/client.ts";
 import { rebuildProfiles } from "../feedback/queries.ts";
+import { resumeEndedPauses } from "../subscriptions/lifecycle.ts";
 import { ensureKeywordMatches } from "../topics/keywords.ts";
 import { refreshMatching } from "../topics/paper-index.ts";
 import { likedReason, type Pick, type PlanningRun, startPlanningRun } from "./planning.ts";
@@ -53,6 +54,7 @@ export function planAllDigests(db: Db, opts: PlanOptions & { date?: string }): P
 async function planInBatches(db: Db, opts: PlanOptions, selection: ReaderSelection): Promise<PlanResult> {
   const batchSize = opts.batchSize ?? 5000;
   const result: PlanResult = { planned: 0, skipped: 0 };
+  await resumeEndedPauses(db, opts.now);
   await prepareMatching(db);
   const run = await startPlanningRun(db, opts.now, opts.windowDays);
   const zones = await knownTimeZones(db);

@@ -9,8 +9,10 @@ import { type Evidence, EvidenceTable } from "./evidence.ts";
 import { loadRankingRows } from "./queries.ts";
 
 /**
- * How deep a signature's list goes: the largest email (10) after skipping what a daily reader of five papers can have
- * been sent within the trending window (7 × 5). A reader who was sent more of it is ranked in full (choosePapers).
+ * How deep a signature's list goes: the largest daily email (10) after skipping what a daily reader of five papers can
+ * have been sent within the trending window (7 × 5); a weekly email (up to 20) fits too, since last week's papers have
+ * mostly left the window. A reader who needs more than the list holds (papers per email + papers of the window they
+ * were sent > LIST_DEPTH) is ranked in full (choosePapers), so every reader gets their N papers.
  */
 export const LIST_DEPTH = 45;
 /** Lists kept at once: every signature of topics alone and the common keywords, not one per reader's own keywords. */

@@ -1,9 +1,11 @@
 // A digest as it would be planned now, without recording anything: the planner's own ranking, in memory.
 import type { Db } from "../db/client.ts";
-import { nameLikedPapers } from "./plan.ts";
+import { nameLikedPapers, prepareMatching } from "./plan.ts";
 import { startPlanningRun } from "./planning.ts";
 import { loadDigestPapers, loadPreferences, loadProfiles, loadSentPapers } from "./queries.ts";
 import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
+
+const interestsOf = (s: { keywords: string[]; topics: { topic: { slug: string } }[] }) => ({ topics: s.topics.map((t) => t.topic.slug), keywords: s.keywords });
 
 export type PreviewResult =
   | { kind: "no-subscriber" }
@@ -12,7 +14,7 @@ export type PreviewResult =
   | { kind: "digest"; subscriberId: string; digestId?: string; content: DigestContent };
 
 export async function previewDigest(db: Db, email: string, date: Date, windowDays?: number): Promise<PreviewResult> {
-  const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true } });
+  const subscriber = await db.subscriber.findUnique({ where: { email }, select: { id: true, email: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } });
   if (!subscriber) return { kind: "no-subscriber" };
   const localDate = new Date(date.toISOString().slice(0, 10));
   // Already planned for that day: show what will go (or went) out.
@@ -21,6 +23,9 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
   if (existing) {
     papers = (await loadDigestPapers(db, [existing.id])).get(existing.id) ?? [];
   } else {
+    // The matcher's index as a planning run would see it (new papers, keywords): otherwise a preview before the first
+    // planning run finds nothing.
+    await prepareMatching(db);
     const run = await startPlanningRun(db, new Date(), windowDays);
     const [reader] = await loadPreferences(db, [subscriber.id]);
     const sent = await loadSentPapers(db, [subscriber.id], run.windowPaperIds);
@@ -33,5 +38,5 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
     papers = chosen.map((c) => ({ ...byId.get(c.paperId)!, matchedTopics: [...c.evidence.topics], matchedKeywords: [...c.evidence.keywords], reasons: [...c.evidence.reasons] }));
   }
   if (papers.length === 0) return { kind: "nothing-new", subscriberId: subscriber.id };
-  return { kind: "digest", subscriberId: subscriber.id, digestId: existing?.id, content: { localDate, email: subscriber.email, confirmedAt: subscriber.confirmedAt, papers } };
+  return { kind: "digest", subscriberId: subscriber.id, digestId: existing?.id, content: { localDate, email: subscriber.email, confirmedAt: subscriber.confirmedAt, interests: interestsOf(subscriber), papers } };
 }

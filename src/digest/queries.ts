@@ -73,15 +73,31 @@ const PREFERENCES = `s.id::text AS "subscriberId", coalesce(s.keywords, '{}') AS
 /**
  * The next `limit` readers after `afterId` (in id order) of the selection, with their preferences and local date: one
  * statement per batch. Local date and hour come from each reader's IANA time zone, inside PostgreSQL.
+ * Due: the delivery hour has come on their local date (weekly readers: on their weekday) and they have no digest for it
+ * (weekly readers: none in the six days before either). The first digest is the first delivery hour after the reader
+ * confirmed: one who confirmed at 17:53 with a 07:00 hour gets tomorrow's, not today's at the 18:00 tick
+ * (subscriptions/schedule.ts says the same on the pages). All (`digest run`): the given date or their own local
+ * today, whatever the hour; weekly readers only when that date is their weekday and they had no digest in the six
+ * days before.
  */
 export async function loadReaders(db: Db, selection: ReaderSelection, now: Date, zones: string[], limit: number, afterId: string | null): Promise<DueReader[]> {
   const due = selection.kind === "due";
   const { rows } = await poolOf(db).query<DueReader>(
-    `SELECT ${PREFERENCES}, ${due ? "to_char(l.local_now::date, 'YYYY-MM-DD')" : "coalesce($5::text, to_char(l.local_now::date, 'YYYY-MM-DD'))"} AS "localDate"
+    `SELECT ${PREFERENCES}, to_char(d.day, 'YYYY-MM-DD') AS "localDate"
      FROM subscribers s
      CROSS JOIN LATERAL (SELECT CASE WHEN s.timezone = ANY($2::text[]) THEN $1::timestamptz AT TIME ZONE s.timezone END AS local_now) l
+     CROSS JOIN LATERAL (SELECT ${due ? "l.local_now::date" : "coalesce($5::date, l.local_now::date)"} AS day) d
      WHERE s.status = 'active' AND l.local_now IS NOT NULL AND ($3::uuid IS NULL OR s.id > $3::uuid)
-       ${due ? "AND extract(hour FROM l.local_now) >= s.send_hour AND NOT EXISTS (SELECT 1 FROM digests d WHERE d.subscriber_id = s.id AND d.local_date = l.local_now::date)" : ""}
+       ${
+         due
+           ? `AND extract(hour FROM l.local_now) >= s.send_hour
+       AND (s.cadence = 'daily' OR extract(isodow FROM d.day) = s.weekday)
+       AND (s.confirmed_at IS NULL OR (d.day + make_time(s.send_hour, 0, 0)) AT TIME ZONE s.timezone >= s.confirmed_at)
+       AND NOT EXISTS (SELECT 1 FROM digests x WHERE x.subscriber_id = s.id
+         AND x.local_date BETWEEN d.day - (CASE WHEN s.cadence = 'weekly' THEN 6 ELSE 0 END) AND d.day)`
+           : `AND (s.cadence = 'daily' OR (extract(isodow FROM d.day) = s.weekday
+         AND NOT EXISTS (SELECT 1 FROM digests x WHERE x.subscriber_id = s.id AND x.local_date BETWEEN d.day - 6 AND d.day - 1)))`
+       }
      ORDER BY s.id
      LIMIT $4`,
     due ? [utc(now), zones, afterId, limit] : [utc(now), zones, afterId, limit, selection.date],

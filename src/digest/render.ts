@@ -1,15 +1,19 @@
 // Pure: a planned digest's data -> subject, HTML and text. The MJML was compiled once at start (mail/templates.ts);
 // here each recipient costs one Handlebars fill, which escapes everything a paper or a reader typed.
 import { arxivAbsUrl, arxivPdfUrl } from "../corpus/arxiv.ts";
-import { leadSentences, shortAuthors } from "../corpus/text.ts";
+import { shortAuthors } from "../corpus/text.ts";
+import { formatDay, formatShortDay } from "../dates.ts";
 import type { EmailTemplates, RenderedEmail } from "../mail/templates.ts";
 import { TOPICS } from "../topics/catalog.ts";
 import { describeReasons } from "../topics/reasons.ts";
+import { digestHeading, groupPapers, type Interests, paperSentence } from "./layout.ts";
 
 export interface DigestContent {
   localDate: Date;
   email: string;
   confirmedAt: Date | null;
+  /** What the reader follows (heading and groups); without it, what this digest's papers matched. */
+  interests?: Interests;
   papers: {
     id: number;
     displayTitle: string;
@@ -30,9 +34,12 @@ export const DIGEST_PAPER_FIELDS = { id: true, displayTitle: true, abstract: tru
 
 export interface DigestLinks {
   baseUrl: string;
-  viewInBrowserUrl: string;
+  /** The digest's own page; absent for a preview of a digest not planned yet. */
+  viewInBrowserUrl?: string;
   manageUrl: string;
   unsubscribeUrl: string;
+  /** The reader's archive of past digests (absent in previews). */
+  archiveUrl?: string;
   postalAddress: string;
   /** The reader's "more / less like this" link for a paper. */
   feedbackUrl(paperId: number, verdict: "more" | "less"): string;
@@ -61,44 +68,42 @@ const SUBJECT_NAMES: Record<string, string> = {
   surveys: "Surveys",
 };
 
-// Formatting is the costly part of a fill, and it repeats: build the date formats once, and cut each paper's lead
-// sentences once per abstract, however many readers get that paper.
-const LONG_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-const SHORT_DATE = new Intl.DateTimeFormat("en-GB", { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
-const leads = new Map<string, string>();
-function leadOf(abstract: string): string {
-  let lead = leads.get(abstract);
-  if (lead === undefined) {
-    if (leads.size > 10_000) leads.clear();
-    lead = leadSentences(abstract, 3, 480);
-    leads.set(abstract, lead);
-  }
-  return lead;
+// Dates in the site's one style (src/dates.ts, formats built once); layout.ts cuts each abstract's sentence once.
+
+/** What the reader follows, or (previews, older callers) what the digest's papers matched. */
+export function interestsOf(content: Pick<DigestContent, "interests" | "papers">): Interests {
+  if (content.interests) return content.interests;
+  return { topics: [...new Set(content.papers.flatMap((p) => p.matchedTopics))], keywords: [...new Set(content.papers.flatMap((p) => p.matchedKeywords))] };
 }
 
 export function renderDigest(templates: EmailTemplates, content: DigestContent, links: DigestLinks): RenderedDigest {
   const subject = digestSubject(content);
-  const count = content.papers.length;
+  const interests = interestsOf(content);
+  let position = 0;
   const data = {
     subject,
     preview: content.papers.map((p) => p.displayTitle).join(" · ").slice(0, 140),
-    heading: `${count} new paper${count === 1 ? "" : "s"} for you`,
-    dateLong: LONG_DATE.format(content.localDate),
-    papers: content.papers.map((paper, index) => ({
-      position: index + 1,
-      title: paper.displayTitle,
-      lead: leadOf(paper.abstract),
-      why: whyMatched(paper),
-      moreUrl: links.feedbackUrl(paper.id, "more"),
-      lessUrl: links.feedbackUrl(paper.id, "less"),
-      codeUrl: paper.codeUrl,
-      paperUrl: `${links.baseUrl}/papers/${paper.id}`,
-      ...paperMeta(paper),
+    heading: digestHeading(content.papers.length, interests),
+    dateLong: formatDay(content.localDate),
+    groups: groupPapers(content.papers, interests).map((group) => ({
+      name: group.name,
+      papers: group.papers.map((paper) => ({
+        position: ++position,
+        title: paper.displayTitle,
+        lead: paperSentence(paper.abstract),
+        why: whyMatched(paper),
+        moreUrl: links.feedbackUrl(paper.id, "more"),
+        lessUrl: links.feedbackUrl(paper.id, "less"),
+        codeUrl: paper.codeUrl,
+        paperUrl: `${links.baseUrl}/papers/${paper.id}`,
+        ...paperMeta(paper),
+      })),
     })),
     viewInBrowserUrl: links.viewInBrowserUrl,
     manageUrl: links.manageUrl,
     unsubscribeUrl: links.unsubscribeUrl,
-    footerReason: `You get this email because ${content.email} subscribed to Trending Papers Digest${content.confirmedAt ? ` and confirmed on ${content.confirmedAt.toISOString().slice(0, 10)}` : ""}.`,
+    archiveUrl: links.archiveUrl,
+    footerReason: `You get this email because ${content.email} subscribed to Trending Papers Digest${content.confirmedAt ? ` and confirmed on ${formatDay(content.confirmedAt)}` : ""}.`,
     postalAddress: links.postalAddress,
   };
   return { subject, ...templates.render("digest", data) };
@@ -113,7 +118,7 @@ export function digestSubject(content: { localDate: Date; papers: Pick<DigestCon
   }
   const top = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 2).map(([name]) => name);
   const n = content.papers.length;
-  const day = SHORT_DATE.format(content.localDate).replace(",", "");
+  const day = formatShortDay(content.localDate);
   return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
 }
 

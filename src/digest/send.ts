@@ -1,16 +1,23 @@
 // Sends digests, each step safe to repeat: claim (conditional update), render, send, record. Works on a batch of
 // digests at once so the database costs a handful of queries per batch, not per email.
 // A crash between the SMTP server's OK and the record re-sends that one message after the lease: at most the
-// in-flight messages go twice, none is lost.
+// in-flight messages go twice, none is lost. A database outage is waited out (every write goes through the outage
+// gate), so the messages in flight are still recorded once PostgreSQL is back.
+import { randomUUID } from "node:crypto";
 import type { Db } from "../db/client.ts";
+import type { OutageGate } from "../db/outage-gate.ts";
 import { type Logger, scrubAddresses } from "../log.ts";
 import type { EmailTemplates } from "../mail/templates.ts";
 import { listHeaders, type Mailer } from "../mail/transport.ts";
 import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
+import type { FailureReport } from "./failure-report.ts";
+import { classifySendFailure, type SendFailure } from "./failures.ts";
 import { loadDigestPapers } from "./queries.ts";
+import { MAX_RETRY_DELAY_SECONDS } from "./queue.ts";
 import { renderDigest } from "./render.ts";
+import type { SendPermit, SendThrottle } from "./throttle.ts";
 
 export interface SendDeps {
   db: Db;
@@ -22,71 +29,104 @@ export interface SendDeps {
   postalAddress: string;
   listId: string;
   leaseSeconds: number;
+  /** Temporary refusals by the reader's own mailbox before the digest is given up. */
   maxAttempts: number;
+  /** Any other temporary failure: the digest is given up only this long after it was planned. */
+  giveUpHours: number;
+  retryDelaySeconds: number;
   now?: () => Date;
+  /** Waits out database outages (default: none, errors pass through). */
+  gate?: Pick<OutageGate, "run">;
+  /** The whole sender's pace (default: no limit beyond the chunk). */
+  throttle?: SendThrottle;
+  failures?: FailureReport;
 }
 
 export type SendOutcome = "sent" | "skipped" | "not-claimed" | "bounced" | "gave-up";
 
-/** A temporary failure: the caller retries later with backoff. */
-export class TransientSendError extends Error {
-  constructor(
-    message: string,
-    readonly attempts: number,
-  ) {
-    super(message);
-  }
+/** A temporary failure: the digest was released and is to be queued again for `retryAt`. */
+export interface RetryLater {
+  retryAt: Date;
+  failure: SendFailure;
 }
 
+const direct: Pick<OutageGate, "run"> = { run: (fn) => fn() };
+
 /**
- * Outcome per digest id: a SendOutcome, or a TransientSendError for the ones to retry. At most `concurrency`
- * messages are at the SMTP server at once, and each accepted message is recorded within milliseconds (coalesced
- * with its neighbours into one UPDATE), so a crash can re-send only about `concurrency` messages.
+ * Outcome per digest id. Sends go out `chunkSize` at a time, each taking a slot of the throttle first (so a server
+ * that refuses narrows every lane), claimed only once their slots are free (a claim is a lease and must not age while
+ * waiting). Each accepted message is recorded within milliseconds (coalesced with its neighbours into one UPDATE), so
+ * a crash can re-send only about the messages in flight.
  */
-export async function sendDigests(deps: SendDeps, digestIds: string[], concurrency = digestIds.length): Promise<Map<string, SendOutcome | TransientSendError>> {
-  const outcomes = new Map<string, SendOutcome | TransientSendError>(digestIds.map((id) => [id, "not-claimed"]));
-  // Claim only as many as go out at once: a claim is a lease, and digests waiting behind slow sends must not age
-  // out of it while their worker is alive.
-  const chunk = Math.max(1, concurrency);
-  for (let i = 0; i < digestIds.length; i += chunk) await sendChunk(deps, digestIds.slice(i, i + chunk), outcomes);
+export async function sendDigests(deps: SendDeps, digestIds: string[], chunkSize = digestIds.length): Promise<Map<string, SendOutcome | RetryLater>> {
+  const outcomes = new Map<string, SendOutcome | RetryLater>(digestIds.map((id) => [id, "not-claimed"]));
+  for (let i = 0; i < digestIds.length; ) {
+    const want = Math.min(Math.max(1, chunkSize), digestIds.length - i);
+    const permits: SendPermit[] = deps.throttle ? await deps.throttle.acquire(want) : Array.from({ length: want }, () => ({ release() {} }));
+    const chunk = digestIds.slice(i, i + permits.length);
+    i += chunk.length;
+    try {
+      await sendChunk(deps, chunk, permits, outcomes);
+    } finally {
+      for (const permit of permits) permit.release("neutral"); // the ones no send used
+    }
+  }
   return outcomes;
 }
 
-async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<string, SendOutcome | TransientSendError>) {
+async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermit[], outcomes: Map<string, SendOutcome | RetryLater>) {
   const { db } = deps;
+  const gate = deps.gate ?? direct;
   const now = deps.now?.() ?? new Date();
   const staleBefore = new Date(now.getTime() - deps.leaseSeconds * 1000);
-  // Claim: only planned digests, or ones whose worker's lease ran out (killed mid-send).
-  const claimed = await db.digest.updateManyAndReturn({
-    where: { id: { in: digestIds }, OR: [{ status: "planned" }, { status: "sending", claimedAt: { lt: staleBefore } }] },
-    data: { status: "sending", claimedAt: now, attempts: { increment: 1 } },
-    select: { id: true },
-  });
+  const claimToken = randomUUID();
+  // Claim: planned digests that are due (a few seconds of clock skew between us and the queue's database allowed),
+  // ones whose worker's lease ran out (killed mid-send), and, when this claim is repeated because its answer was lost
+  // to a database outage, the ones this very claim took.
+  const claimed = await gate.run(() =>
+    db.digest.updateManyAndReturn({
+      where: {
+        id: { in: digestIds },
+        OR: [
+          { status: "planned", OR: [{ retryAt: null }, { retryAt: { lte: new Date(now.getTime() + 5_000) } }] },
+          { status: "sending", claimedAt: { lt: staleBefore } },
+          { status: "sending", claimToken },
+        ],
+      },
+      data: { status: "sending", claimedAt: now, claimToken, attempts: { increment: 1 } },
+      select: { id: true },
+    }),
+  );
   if (claimed.length === 0) return;
 
-  const digests = await db.digest.findMany({
-    where: { id: { in: claimed.map((d) => d.id) } },
-    include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true } } },
-  });
-  const papersOf = await loadDigestPapers(db, digests.map((d) => d.id));
+  const digests = await gate.run(() =>
+    db.digest.findMany({
+      where: { id: { in: claimed.map((d) => d.id) } },
+      include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } } },
+    }),
+  );
+  const papersOf = await gate.run(() => loadDigestPapers(db, digests.map((d) => d.id)));
   const suppressed = new Set(
-    (await db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } })).map((s) => s.email),
+    (await gate.run(() => db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } }))).map((s) => s.email),
   );
   // Unsubscribed, paused or bounced since planning: nothing goes out.
   const gone = digests.filter((d) => d.subscriber.status !== "active" || suppressed.has(d.subscriber.email));
   if (gone.length) {
-    await db.digest.updateMany({ where: { id: { in: gone.map((d) => d.id) }, status: "sending", claimedAt: now }, data: { status: "skipped", lastError: "subscriber no longer active" } });
-    // Their papers were never sent: free them for a later digest if the reader comes back.
-    await db.digestItem.deleteMany({ where: { digestId: { in: gone.map((d) => d.id) } } });
+    const goneIds = gone.map((d) => d.id);
+    await gate.run(() => db.digest.updateMany({ where: { id: { in: goneIds }, status: "sending", claimToken }, data: { status: "skipped", lastError: "subscriber no longer active" } }));
+    // Their papers were never sent: free them for a later digest if the reader comes back. Only digests that are
+    // skipped now (another worker may have taken one over); a second look, so that a repeat after an outage frees them too.
+    const skipped = await gate.run(() => db.digest.findMany({ where: { id: { in: goneIds }, status: "skipped" }, select: { id: true } }));
+    if (skipped.length) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: skipped.map((d) => d.id) } } }));
     for (const d of gone) {
       outcomes.set(d.id, "skipped");
       deps.log.info({ digestId: d.id, subscriberId: d.subscriber.id }, "digest skipped: the reader left, paused or was suppressed after planning");
     }
   }
 
-  const recorder = sentRecorder(db, now, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
+  const recorder = sentRecorder(db, gate, claimToken, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
   const queue = digests.filter((d) => !gone.includes(d));
-  const sendOne = async (digest: (typeof queue)[number]) => {
+  const sendOne = async (digest: (typeof queue)[number], permit: SendPermit) => {
     const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
     const rendered = renderDigest(
       deps.emails,
@@ -94,6 +134,7 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
         localDate: digest.localDate,
         email: digest.subscriber.email,
         confirmedAt: digest.subscriber.confirmedAt,
+        interests: { topics: digest.subscriber.topics.map((t) => t.topic.slug), keywords: digest.subscriber.keywords },
         papers: papersOf.get(digest.id) ?? [],
       },
       {
@@ -114,9 +155,13 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
         headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
       });
     } catch (err) {
-      outcomes.set(digest.id, await handleSendError(deps, digest, now, err));
+      const failure = classifySendFailure(err);
+      // Only what concerns the whole server slows the whole sender down.
+      permit.release(failure.scope === "server" || failure.scope === "sender" ? "refused" : "neutral");
+      outcomes.set(digest.id, await recordFailure(deps, gate, digest, claimToken, failure));
       return;
     }
+    permit.release("success");
     outcomes.set(digest.id, "sent");
     // One line per email only at debug level (a day's sends would flood info); the per-process and cluster-wide
     // counters (README "Metrics") carry the totals.
@@ -125,12 +170,12 @@ async function sendChunk(deps: SendDeps, digestIds: string[], outcomes: Map<stri
     await recorder.add(digest.id, rendered.subject);
   };
   // The chunk is the concurrency: all of it goes out at once (the SMTP pool queues beyond its connections).
-  await Promise.all(queue.map(sendOne));
+  await Promise.all(queue.map((digest, i) => sendOne(digest, permits[i]!)));
   await recorder.flush();
 }
 
 /** Records sent digests, coalescing the ones that finish within a few milliseconds into one statement. */
-function sentRecorder(db: Db, claimedAt: Date, now: () => Date, messageId: (id: string) => string) {
+function sentRecorder(db: Db, gate: Pick<OutageGate, "run">, claimToken: string, now: () => Date, messageId: (id: string) => string) {
   let pending: { id: string; subject: string }[] = [];
   let flushing: Promise<void> | undefined;
   const flush = async (): Promise<void> => {
@@ -138,7 +183,7 @@ function sentRecorder(db: Db, claimedAt: Date, now: () => Date, messageId: (id: 
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    flushing = recordSent(db, batch, claimedAt, now(), messageId);
+    flushing = gate.run(() => recordSent(db, batch, claimToken, now(), messageId));
     await flushing;
   };
   return {
@@ -152,50 +197,73 @@ function sentRecorder(db: Db, claimedAt: Date, now: () => Date, messageId: (id: 
   };
 }
 
-async function recordSent(db: Db, sent: { id: string; subject: string }[], claimedAt: Date, at: Date, messageId: (id: string) => string) {
+async function recordSent(db: Db, sent: { id: string; subject: string }[], claimToken: string, at: Date, messageId: (id: string) => string) {
   // Raw SQL: one statement for the whole batch, each row with its own subject and Message-ID. Only rows this claim
   // still owns are written.
   await db.$executeRaw`
-    UPDATE digests d SET status = 'sent', sent_at = ${at}, updated_at = ${at}, last_error = NULL, subject = v.subject, message_id = v.message_id
+    UPDATE digests d SET status = 'sent', sent_at = ${at}, updated_at = ${at}, last_error = NULL, retry_at = NULL, subject = v.subject, message_id = v.message_id
     FROM unnest(${sent.map((s) => s.id)}::uuid[], ${sent.map((s) => s.subject)}::text[], ${sent.map((s) => messageId(s.id))}::text[]) AS v(id, subject, message_id)
-    WHERE d.id = v.id AND d.status = 'sending' AND d.claimed_at = ${claimedAt}`;
+    WHERE d.id = v.id AND d.status = 'sending' AND d.claim_token = ${claimToken}::uuid`;
 }
 
-async function handleSendError(
+async function recordFailure(
   deps: SendDeps,
-  digest: { id: string; attempts: number; subscriber: { id: string; email: string } },
-  claimedAt: Date,
-  err: unknown,
-): Promise<SendOutcome | TransientSendError> {
-  const { responseCode: code, command } = err as { responseCode?: number; command?: string };
-  const message = `${code ? `${code} ` : ""}${(err as Error).message ?? String(err)}`.slice(0, 500);
-  const mine = { id: digest.id, status: "sending" as const, claimedAt };
-  if (code !== undefined && code >= 500 && code < 600 && command === "RCPT TO") {
+  gate: Pick<OutageGate, "run">,
+  digest: { id: string; attempts: number; recipientRefusals: number; plannedAt: Date; subscriber: { id: string; email: string } },
+  claimToken: string,
+  failure: SendFailure,
+): Promise<SendOutcome | RetryLater> {
+  const { db, log } = deps;
+  const mine = { id: digest.id, status: "sending" as const, claimToken };
+  const ids = { digestId: digest.id, subscriberId: digest.subscriber.id };
+  const smtp = scrubAddresses(failure.message);
+  if (failure.scope === "recipient-permanent") {
     // Permanent, and about this address: it does not accept mail. Never retried; nothing goes there again.
-    await deps.db.$transaction(async (tx) => {
-      await tx.digest.updateMany({ where: mine, data: { status: "failed", lastError: message } });
-      await suppressAddress(tx, digest.subscriber.email, "bounced", message);
-    });
-    deps.log.warn({ digestId: digest.id, subscriberId: digest.subscriber.id, smtp: scrubAddresses(message) }, "recipient rejected: address suppressed");
+    await gate.run(() =>
+      db.$transaction(async (tx) => {
+        await tx.digest.updateMany({ where: mine, data: { status: "failed", lastError: failure.message } });
+        await suppressAddress(tx, digest.subscriber.email, "bounced", failure.message);
+      }),
+    );
+    log.warn({ ...ids, smtp }, "recipient rejected: address suppressed");
     return "bounced";
   }
-  // Everything else (4xx, timeouts, lost connections, and 5xx about our login, sender or message) is not the
-  // reader's fault: retry with backoff, so a broken SMTP setting delays mail instead of suppressing everyone.
-  if (digest.attempts >= deps.maxAttempts) {
-    await deps.db.digest.updateMany({ where: mine, data: { status: "failed", lastError: `gave up after ${digest.attempts} attempts: ${message}` } });
-    // Never delivered: its papers may go in a later digest.
-    await deps.db.digestItem.deleteMany({ where: { digestId: digest.id } });
-    deps.log.error({ digestId: digest.id, subscriberId: digest.subscriber.id, attempts: digest.attempts, smtp: scrubAddresses(message) }, "gave up on a digest");
+
+  deps.failures?.failure(failure, ids);
+  const now = deps.now?.() ?? new Date();
+  const recipientRefusals = digest.recipientRefusals + (failure.scope === "recipient-temporary" ? 1 : 0);
+  const windowMs = deps.giveUpHours * 3600_000;
+  let giveUp: string | undefined;
+  if (failure.scope === "recipient-temporary" && recipientRefusals >= deps.maxAttempts) giveUp = `gave up after ${recipientRefusals} temporary refusals of the mailbox: ${failure.message}`;
+  else if (now.getTime() - digest.plannedAt.getTime() >= windowMs) giveUp = `not delivered within ${deps.giveUpHours} h of planning (${digest.attempts} attempts): ${failure.message}`;
+  if (giveUp) {
+    const lastError = giveUp.slice(0, 1000);
+    const { count } = await gate.run(() => db.digest.updateMany({ where: mine, data: { status: "failed", lastError, recipientRefusals } }));
+    // Never delivered: its papers may go in a later digest (unless another worker has taken the digest over).
+    if (count) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: digest.id } }));
+    log.error({ ...ids, attempts: digest.attempts, smtp }, `gave up on a digest: ${scrubAddresses(giveUp.split(":")[0]!)}`);
     return "gave-up";
   }
+
+  // Server-wide failures are paced by the throttle; the digest itself just comes back after the base delay. The
+  // reader's own mailbox, and settings of ours the server refuses, back off exponentially per digest.
+  const base = deps.retryDelaySeconds;
+  const delaySeconds =
+    failure.scope === "server"
+      ? base
+      : Math.min(MAX_RETRY_DELAY_SECONDS, base * 2 ** Math.max(0, (failure.scope === "recipient-temporary" ? recipientRefusals : digest.attempts) - 1));
+  const retryAt = new Date(now.getTime() + delaySeconds * 1000);
   // Release the claim so the retry can take it.
-  await deps.db.digest.updateMany({ where: mine, data: { status: "planned", claimedAt: null, lastError: message } });
-  if (code !== undefined && code >= 500) {
-    deps.log.error({ digestId: digest.id, subscriberId: digest.subscriber.id, smtp: scrubAddresses(message) }, "SMTP server refused our login, sender or message (check SMTP_URL and MAIL_FROM); retrying");
+  await gate.run(() => db.digest.updateMany({ where: mine, data: { status: "planned", claimedAt: null, claimToken: null, lastError: failure.message, retryAt, recipientRefusals } }));
+  if (failure.scope === "sender") {
+    const what = failure.failureClass === "5xx" ? "SMTP server refused our login, sender or message (check SMTP_URL and MAIL_FROM)" : "could not hand the message to the SMTP server";
+    log.error({ ...ids, smtp }, `${what}; retrying`);
   } else {
-    deps.log.warn({ digestId: digest.id, subscriberId: digest.subscriber.id, attempts: digest.attempts, smtp: scrubAddresses(message) }, "temporary send failure; retrying with backoff");
+    // One line per failure only at debug level: a refusal storm would flood warn; the failure report (one warning
+    // when failures start, a summary per minute, one line when they stop) is what operators see.
+    log.debug({ ...ids, attempts: digest.attempts, failureClass: failure.failureClass, smtp }, "temporary send failure; retrying");
   }
-  return new TransientSendError(message, digest.attempts);
+  return { retryAt, failure };
 }
 
 function digestMessageId(deps: Pick<SendDeps, "publicBaseUrl">, digestId: string) {

@@ -1,10 +1,13 @@
 // The queue worker: a few lanes, each taking one job (a batch of up to 50 digests), sending its digests together
-// and acknowledging the job, so up to `concurrency` emails are in flight. Temporary failures go back on the queue
-// as new jobs with exponential backoff. Stops gracefully: in-flight batches finish and are recorded.
+// and acknowledging the job; the process's throttle decides how many emails are in flight. Temporary failures go
+// back on the queue as new jobs for their retry time. Database outages are waited out (the gate), so a job under way
+// finishes and is acknowledged once PostgreSQL is back. Stops gracefully: in-flight batches finish and are recorded.
 import type PgBoss from "pg-boss";
-import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests, MAX_RETRY_DELAY_SECONDS } from "./queue.ts";
-import { type SendDeps, type SendOutcome, sendDigests, TransientSendError } from "./send.ts";
-import { outcomeTotals, recordDigestTotals } from "./totals.ts";
+import { isWaitEnded, type OutageGate } from "../db/outage-gate.ts";
+import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests } from "./queue.ts";
+import { type RetryLater, type SendDeps, type SendOutcome, sendDigests } from "./send.ts";
+import { ThrottleClosedError } from "./throttle.ts";
+import { addDigestTotals, outcomeTotals } from "./totals.ts";
 
 export interface DigestWorker {
   /** Stops fetching, lets in-flight sends finish and records them. Nothing in flight is dropped. */
@@ -13,13 +16,15 @@ export interface DigestWorker {
 
 export interface WorkerOptions {
   concurrency: number;
-  /** First retry delay after a temporary failure; doubles with each attempt. */
-  retryDelaySeconds: number;
   pollMs?: number;
   onOutcome?: (outcome: SendOutcome | "retry") => void;
 }
 
-export function startDigestWorker(boss: PgBoss, deps: SendDeps, opts: WorkerOptions): DigestWorker {
+/** Errors that end a wait on purpose (shutdown, or a CLI that stopped waiting for the database): no log line. */
+const isStopping = (err: unknown) => isWaitEnded(err) || err instanceof ThrottleClosedError;
+
+export function startDigestWorker(boss: PgBoss, deps: SendDeps & { gate: OutageGate }, opts: WorkerOptions): DigestWorker {
+  const { gate } = deps;
   const lanes = Math.max(1, Math.ceil(opts.concurrency / DIGESTS_PER_JOB));
   const perLane = Math.max(1, Math.ceil(opts.concurrency / lanes));
   let stopping = false;
@@ -36,40 +41,51 @@ export function startDigestWorker(boss: PgBoss, deps: SendDeps, opts: WorkerOpti
 
   const runJob = async (job: PgBoss.Job<DigestJob>) => {
     const outcomes = await sendDigests(deps, job.data.digestIds, perLane);
-    const retry: { id: string; attempts: number }[] = [];
+    // Each released digest is queued for its own retry time (to the second, so a batch shares a few jobs).
+    const byTime = new Map<number, string[]>();
     const reported: (SendOutcome | "retry")[] = [];
     for (const [digestId, outcome] of outcomes) {
-      if (outcome instanceof TransientSendError) retry.push({ id: digestId, attempts: outcome.attempts });
-      reported.push(outcome instanceof TransientSendError ? "retry" : outcome);
+      const retry = typeof outcome === "object" ? (outcome as RetryLater) : undefined;
+      if (retry) {
+        const at = Math.ceil(retry.retryAt.getTime() / 1000) * 1000;
+        const ids = byTime.get(at);
+        if (ids) ids.push(digestId);
+        else byTime.set(at, [digestId]);
+      }
+      reported.push(retry ? "retry" : (outcome as SendOutcome));
     }
     for (const outcome of reported) opts.onOutcome?.(outcome);
-    await recordDigestTotals(deps.db, deps.log, outcomeTotals(reported));
-    // Backoff per attempt count: 1×, 2×, 4×… the base delay.
-    const byDelay = new Map<number, string[]>();
-    for (const r of retry) {
-      const delay = Math.min(MAX_RETRY_DELAY_SECONDS, opts.retryDelaySeconds * 2 ** Math.max(0, r.attempts - 1));
-      byDelay.set(delay, [...(byDelay.get(delay) ?? []), r.id]);
-    }
-    for (const [delay, ids] of byDelay) await enqueueDigests(boss, ids, new Date(Date.now() + delay * 1000));
-    await boss.complete(DIGEST_QUEUE, job.id);
+    // Metrics only, but counted once the database answers again rather than lost to an outage.
+    await gate.run(() => addDigestTotals(deps.db, outcomeTotals(reported))).catch((err) => {
+      if (isStopping(err)) throw err;
+      deps.log.warn({ err }, "could not add to the digest totals (metrics only; nothing else is affected)");
+    });
+    for (const [at, ids] of byTime) await gate.run(() => enqueueDigests(boss, ids, new Date(at)));
+    await gate.run(() => boss.complete(DIGEST_QUEUE, job.id));
   };
 
   const lane = async () => {
     while (!stopping) {
+      let job: PgBoss.Job<DigestJob> | undefined;
       try {
-        const [job] = await boss.fetch<DigestJob>(DIGEST_QUEUE, { batchSize: 1 });
-        if (!job) {
-          await sleep(opts.pollMs ?? 500);
-          continue;
-        }
-        await runJob(job).catch(async (err) => {
-          // Unexpected (database down?): pg-boss retries the whole job later; sent digests are not sent again.
-          deps.log.error({ err }, "digest worker: a job failed; the queue retries it");
-          await boss.fail(DIGEST_QUEUE, job.id, { message: String((err as Error)?.message ?? err) }).catch(() => {});
-          await sleep(1000);
-        });
+        [job] = await gate.run(() => boss.fetch<DigestJob>(DIGEST_QUEUE, { batchSize: 1 }));
       } catch (err) {
-        deps.log.error({ err }, "digest worker: fetching a job failed");
+        if (!isStopping(err)) deps.log.error({ err }, "digest worker: fetching a job failed");
+        await sleep(1000);
+        continue;
+      }
+      if (!job) {
+        await sleep(opts.pollMs ?? 500);
+        continue;
+      }
+      try {
+        await runJob(job);
+      } catch (err) {
+        // Stopped while waiting: the job stays active and expires; its digests are claimed or still planned.
+        if (isStopping(err)) continue;
+        // Unexpected (a bug, a bad row): pg-boss retries the whole job later; sent digests are not sent again.
+        deps.log.error({ err, jobId: job.id }, "digest worker: a job failed; the queue retries it");
+        await gate.attempt(() => boss.fail(DIGEST_QUEUE, job.id, { message: String((err as Error)?.message ?? err) })).catch(() => {});
         await sleep(1000);
       }
     }

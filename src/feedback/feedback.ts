@@ -47,3 +47,7 @@ async function rebuildProfile(tx: Tx, subscriberId: string) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`profile:${subscriberId}`}))`;
   await rebuildProfiles(tx, [subscriberId]);
 }
+
+export function countFeedback(db: Db, subscriberId: string): Promise<number> {
+  return db.feedback.count({ where: { subscriberId } });
+}

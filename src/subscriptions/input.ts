@@ -2,8 +2,12 @@
 import { z } from "zod";
 import { AppError, type FieldError } from "../errors.ts";
 import { hasUnsafeChars } from "../text-safety.ts";
+import { canonicalTimeZone } from "./time-zones.ts";
 
 export const MAX_KEYWORDS = 10;
+export const MIN_PAPERS = 3;
+/** Papers per email, by cadence. */
+export const MAX_PAPERS = { daily: 10, weekly: 20 } as const;
 export const MAX_KEYWORD_LENGTH = 60;
 
 /**
@@ -43,37 +47,6 @@ export function normalizeEmail(address: string): string {
   return `${address.slice(0, at)}@${address.slice(at + 1).toLowerCase()}`;
 }
 
-const CANONICAL_ZONES = new Set(["UTC", ...Intl.supportedValuesOf("timeZone")]);
-
-/**
- * The canonical IANA name of a zone ("US/Eastern" -> "America/New_York", "utc" -> "UTC"), or undefined. Only the
- * canonical list is accepted: PostgreSQL, which computes local hours, may not know an alias that Node's ICU does,
- * and the preference page lists canonical names only.
- */
-// Building an Intl.DateTimeFormat costs ~0.3 ms, the most expensive step of a subscribe request: remember answers.
-// Only spellings of real zones are kept, and at most ZONE_CACHE_SIZE of them (other capitalisations are valid too).
-const ZONE_CACHE_SIZE = 2000;
-const zoneAnswers = new Map<string, string>();
-
-export function canonicalTimeZone(zone: string): string | undefined {
-  const known = zoneAnswers.get(zone);
-  if (known) return known;
-  const canonical = resolveTimeZone(zone);
-  if (canonical && zoneAnswers.size < ZONE_CACHE_SIZE) zoneAnswers.set(zone, canonical);
-  return canonical;
-}
-
-function resolveTimeZone(zone: string): string | undefined {
-  if (zone.length > 64) return undefined;
-  try {
-    const resolved = new Intl.DateTimeFormat("en-US", { timeZone: zone }).resolvedOptions().timeZone;
-    const name = resolved === "Etc/UTC" || resolved === "Etc/GMT" ? "UTC" : resolved;
-    return CANONICAL_ZONES.has(name) ? name : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 const keyword = z
   .string()
   .transform((v) => v.replace(/\s+/g, " ").trim())
@@ -106,7 +79,9 @@ const preferenceFields = {
   // JSON numbers only: null, booleans, arrays and strings such as "0x7" or "1e1" are errors, not coerced (null once
   // became midnight). HTML forms send decimal strings; formToInput turns those into numbers first.
   sendHour: wholeNumber(0, 23, "a whole hour from 0 to 23").default(7),
-  maxPapers: wholeNumber(3, 10, "a whole number from 3 to 10").default(5),
+  maxPapers: wholeNumber(MIN_PAPERS, MAX_PAPERS.weekly, `a whole number from ${MIN_PAPERS} to ${MAX_PAPERS.daily} (${MAX_PAPERS.weekly} for a weekly email)`).default(5),
+  cadence: z.enum(["daily", "weekly"], { error: "daily or weekly" }).default("daily"),
+  weekday: wholeNumber(1, 7, "a weekday from 1 (Monday) to 7 (Sunday)").default(1),
 };
 
 function wholeNumber(min: number, max: number, message: string) {
@@ -115,17 +90,31 @@ function wholeNumber(min: number, max: number, message: string) {
 
 /** Topics or keywords: an email needs something to match on. */
 const somethingToMatch = (v: { topics: string[]; keywords: string[] }) => v.topics.length > 0 || v.keywords.length > 0;
+/** A daily email holds at most 10 papers; a weekly one, the week's best, up to 20. */
+const fitsCadence = (v: { cadence: "daily" | "weekly"; maxPapers: number }) => v.maxPapers <= MAX_PAPERS[v.cadence];
+const cadenceMessage = { message: `at most ${MAX_PAPERS.daily} papers in a daily email (up to ${MAX_PAPERS.weekly} in a weekly one)`, path: ["maxPapers"] };
 
-export const subscriptionInput = z.object({ email, ...preferenceFields }).refine(somethingToMatch, { message: "choose at least one topic or keyword", path: ["topics"] });
-export const preferencesInput = z.object(preferenceFields).refine(somethingToMatch, { message: "choose at least one topic or keyword", path: ["topics"] });
+export const subscriptionInput = z
+  .object({ email, ...preferenceFields })
+  .refine(somethingToMatch, { message: "choose at least one topic or keyword", path: ["topics"] })
+  .refine(fitsCadence, cadenceMessage);
+export const preferencesInput = z
+  .object(preferenceFields)
+  .refine(somethingToMatch, { message: "choose at least one topic or keyword", path: ["topics"] })
+  .refine(fitsCadence, cadenceMessage);
 
-/** `?q=speculative decoding,LoRA` (or repeated q): the keywords whose understanding a form shows as the reader types. */
-export const keywordPreviewInput = z.object({
-  q: z
-    .union([z.string(), z.array(z.string())], { error: "one or more keywords" })
-    .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")))
-    .pipe(keywords),
-});
+const commaList = (error: string) => z.union([z.string(), z.array(z.string())], { error }).transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(",")));
+
+/**
+ * `?q=speculative decoding,LoRA&topics=reasoning,agents` (or repeated q / topics): the keywords whose understanding a
+ * form shows as the reader types, and the topics counted with them. One of the two is needed.
+ */
+export const keywordPreviewInput = z
+  .object({
+    q: commaList("one or more keywords").pipe(keywords).optional(),
+    topics: commaList("one or more topic slugs").transform((list) => list.filter((t) => t !== "")).pipe(topics).optional(),
+  })
+  .refine((v) => (v.q?.length ?? 0) + (v.topics?.length ?? 0) > 0, { message: "give keywords (q) or topics", path: ["q"] });
 
 export type SubscriptionInput = z.output<typeof subscriptionInput>;
 export type PreferencesInput = z.output<typeof preferencesInput>;
@@ -153,6 +142,8 @@ export function formToInput(body: Record<string, unknown>) {
     timezone: blankToUndefined(body.timezone),
     sendHour: formNumber(body.sendHour),
     maxPapers: formNumber(body.maxPapers),
+    cadence: blankToUndefined(body.cadence),
+    weekday: formNumber(body.weekday),
   };
 }
 

@@ -1,13 +1,16 @@
-// Subscribe, confirm, manage, unsubscribe, delete. Everything a reader does outside the daily email.
+// Subscribe, manage, resubscribe, unsubscribe, delete: what a reader does outside the email (confirmation links:
+// confirmation.ts).
 import { type Db, inTransaction } from "../db/client.ts";
 import { AppError } from "../errors.ts";
 import { CONFIRMATION_TTL_HOURS, type SubscriptionDeps } from "./deps.ts";
 import { invalidFields, type PreferencesInput, type SubscriptionInput } from "./input.ts";
 import type { OptInEmail } from "./emails.ts";
 import { deliverOptInEmail } from "./outbox.ts";
-import { checkSubscriberToken, hashConfirmationToken, isCanonicalBase64url, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose, unusableTokenHash } from "./tokens.ts";
+import { checkSubscriberToken, LINK_LIFETIME_DAYS, newConfirmationToken, type LinkPurpose, unusableTokenHash } from "./tokens.ts";
 import { canonicalMailbox } from "./mailbox.ts";
 import { mailboxLock, readSubscribeState, saveManageLinkRow, savePendingSubscription } from "./queries.ts";
+import { canonicalTimeZone } from "./time-zones.ts";
+import { describeCadence, describeMoment, nextDelivery } from "./schedule.ts";
 import { isSuppressed } from "./suppression.ts";
 
 export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
@@ -19,6 +22,13 @@ export { CONFIRMATION_TTL_HOURS, type SubscriptionDeps };
  * answering, so the time to answer does not depend on whether (and which) email goes out.
  */
 export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput, ip: string | undefined): Promise<() => Promise<void>> {
+  return (await requestSubscription(deps, input, ip)).deliver;
+}
+
+type SubscribeOutcome = "confirm" | "manage" | "none";
+
+/** subscribe(), also saying which email goes out: only for callers that may know (the reader's own resubscribe). */
+async function requestSubscription(deps: SubscriptionDeps, input: SubscriptionInput, ip: string | undefined): Promise<{ outcome: SubscribeOutcome; deliver: () => Promise<void> }> {
   const { db } = deps;
   const now = deps.now?.() ?? new Date();
   const topics = await chosenTopics(db, input.topics);
@@ -44,6 +54,8 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
+      cadence: input.cadence,
+      weekday: input.weekday,
       keywords: input.keywords,
       topicIds: topics.map((t) => t.id),
       ip: ip ?? null,
@@ -52,46 +64,41 @@ export async function subscribe(deps: SubscriptionDeps, input: SubscriptionInput
       expiresAt: new Date(now.getTime() + CONFIRMATION_TTL_HOURS * 3600_000),
       now,
     });
-    return { kind: "confirm", rowId: saved.rowId, to: input.email, token, topicNames: topics.map((t) => t.name), keywordCount: input.keywords.length };
+    const schedule = { timezone: input.timezone, sendHour: input.sendHour, cadence: input.cadence, weekday: input.weekday };
+    return { kind: "confirm", rowId: saved.rowId, to: input.email, token, topicNames: topics.map((t) => t.name), keywordCount: input.keywords.length, schedule };
   }, { lock: mailboxLock(mailbox) });
 
-  return async () => {
-    if (email) await deliverOptInEmail(deps, email);
+  return {
+    outcome: email?.kind ?? "none",
+    deliver: async () => {
+      if (email) await deliverOptInEmail(deps, email);
+    },
   };
 }
 
-/** Looks up a confirmation link without using it (the GET page shows a button; only the POST confirms). */
-export async function checkConfirmationToken(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
-  const row = await findUsableConfirmation(deps, token);
-  if (!row) throw new AppError("invalid_token", "This confirmation link has expired or was already used. Subscribe again to get a new one.");
-  return row;
-}
-
-export async function confirmSubscription(deps: Pick<SubscriptionDeps, "db" | "now">, token: string, ip: string | undefined): Promise<string> {
-  const now = deps.now?.() ?? new Date();
-  const hash = hashConfirmationToken(token);
-  return deps.db.$transaction(async (tx) => {
-    // Conditional update: of two concurrent clicks exactly one wins.
-    const used = await tx.confirmationToken.updateMany({ where: { tokenHash: hash, kind: "confirm", usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
-    const row = used.count === 1 ? await tx.confirmationToken.findUnique({ where: { tokenHash: hash }, select: { subscriberId: true, subscriber: { select: { status: true, email: true } } } }) : null;
-    if (!row || (row.subscriber.status !== "pending" && row.subscriber.status !== "unsubscribed")) {
-      throw new AppError("invalid_token", "This confirmation link has expired or was already used. Subscribe again to get a new one.");
-    }
-    if (await isSuppressed(tx, row.subscriber.email)) throw new AppError("invalid_token", "This address cannot receive our emails.");
-    await tx.subscriber.update({ where: { id: row.subscriberId }, data: { status: "active", confirmedAt: now, confirmedIp: ip ?? null, unsubscribedAt: null } });
-    // Older links of the same address stop working too.
-    await tx.confirmationToken.updateMany({ where: { subscriberId: row.subscriberId, kind: "confirm", usedAt: null }, data: { usedAt: now } });
-    return row.subscriberId;
-  });
-}
-
-async function findUsableConfirmation(deps: Pick<SubscriptionDeps, "db" | "now">, token: string) {
-  if (!/^[A-Za-z0-9_-]{43}$/.test(token) || !isCanonicalBase64url(token)) return null;
-  const now = deps.now?.() ?? new Date();
-  return deps.db.confirmationToken.findFirst({
-    where: { tokenHash: hashConfirmationToken(token), kind: "confirm", usedAt: null, expiresAt: { gt: now }, subscriber: { status: { in: ["pending", "unsubscribed"] } } },
-    select: { subscriberId: true },
-  });
+/**
+ * An unsubscribed reader wants their emails back: exactly a new subscription with their saved preferences, so the same
+ * proof of consent (a confirmation email whose link they must press; the time and IP of request and confirmation).
+ * "sent" when the confirmation email goes out, "capped" when this mailbox had its emails for today, "not-unsubscribed"
+ * when there is nothing to do, "refused" for an address that bounced or is suppressed.
+ */
+export async function requestResubscription(deps: SubscriptionDeps, subscriberId: string, ip: string | undefined) {
+  const subscriber = await deps.db.subscriber.findUnique({ where: { id: subscriberId }, include: { topics: { include: { topic: { select: { slug: true } } } } } });
+  if (!subscriber || subscriber.status !== "unsubscribed") return { result: "not-unsubscribed" as const };
+  const input: SubscriptionInput = {
+    email: subscriber.email,
+    topics: subscriber.topics.map((t) => t.topic.slug),
+    keywords: subscriber.keywords,
+    timezone: canonicalTimeZone(subscriber.timezone) ?? "UTC",
+    sendHour: subscriber.sendHour,
+    maxPapers: subscriber.maxPapers,
+    cadence: subscriber.cadence,
+    weekday: subscriber.weekday,
+  };
+  const { outcome, deliver } = await requestSubscription(deps, input, ip);
+  if (outcome === "confirm") return { result: "sent" as const, deliver };
+  const suppressed = await isSuppressed(deps.db, subscriber.email);
+  return { result: suppressed ? ("refused" as const) : ("capped" as const) };
 }
 
 /**
@@ -120,19 +127,55 @@ export async function updatePreferences(deps: Pick<SubscriptionDeps, "db">, subs
       timezone: input.timezone,
       sendHour: input.sendHour,
       maxPapers: input.maxPapers,
+      cadence: input.cadence,
+      weekday: input.weekday,
       keywords: input.keywords,
       topics: { deleteMany: {}, create: topicIds.map((topicId) => ({ topicId })) },
     },
   });
 }
 
-/** Pause or resume; only between active and paused (an unsubscribed address needs a new opt-in). */
-export async function setPaused(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, paused: boolean) {
+/**
+ * Pause (until resumed, or until `until`: the planner resumes the reader then) or resume; only between active and
+ * paused (an unsubscribed address needs a new opt-in). Pausing a paused reader again changes when the pause ends.
+ */
+export async function setPaused(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, paused: boolean, until: Date | null = null) {
   const updated = await deps.db.subscriber.updateMany({
-    where: { id: subscriberId, status: paused ? "active" : "paused" },
-    data: { status: paused ? "paused" : "active" },
+    where: { id: subscriberId, status: paused ? { in: ["active", "paused"] } : "paused" },
+    data: { status: paused ? "paused" : "active", pausedUntil: paused ? until : null },
   });
   return updated.count === 1;
+}
+
+/** "tomorrow, 07:00 Europe/Berlin" and "every day at 07:00": when the reader's next email comes, as the planner decides. */
+export async function describeNextEmail(deps: Pick<SubscriptionDeps, "db" | "now">, subscriberId: string) {
+  const schedule = await deps.db.subscriber.findUniqueOrThrow({ where: { id: subscriberId }, select: { timezone: true, sendHour: true, cadence: true, weekday: true, confirmedAt: true } });
+  const now = deps.now?.() ?? new Date();
+  // The first email comes at the first delivery hour after confirming (digest/queries.ts findDueSubscribers).
+  const from = schedule.confirmedAt && schedule.confirmedAt > now ? schedule.confirmedAt : now;
+  return { nextEmail: describeMoment(nextDelivery(schedule, from), now, schedule.timezone), cadenceText: describeCadence(schedule) };
+}
+
+/** Less mail instead of none: what the unsubscribe page offers. */
+export type LessMail = { kind: "pause"; until: Date } | { kind: "fewer"; maxPapers: number } | { kind: "weekly"; weekday: number };
+
+/**
+ * Applies one of the unsubscribe page's alternatives to a reader who still gets (or paused) their emails; each only
+ * lessens the mail. False when it does not apply (unsubscribed, or already so).
+ */
+export async function chooseLessMail(deps: Pick<SubscriptionDeps, "db">, subscriberId: string, choice: LessMail): Promise<boolean> {
+  const receiving = { id: subscriberId, status: { in: ["active" as const, "paused" as const] } };
+  if (choice.kind === "pause") return setPaused(deps, subscriberId, true, choice.until);
+  if (choice.kind === "fewer") {
+    return (await deps.db.subscriber.updateMany({ where: { ...receiving, maxPapers: { gt: choice.maxPapers } }, data: { maxPapers: choice.maxPapers } })).count === 1;
+  }
+  return (await deps.db.subscriber.updateMany({ where: { ...receiving, cadence: "daily" }, data: { cadence: "weekly", weekday: choice.weekday } })).count === 1;
+}
+
+/** Readers whose timed pause is over get emails again (run before each planning run). */
+export async function resumeEndedPauses(db: Db, now: Date): Promise<number> {
+  const resumed = await db.subscriber.updateMany({ where: { status: "paused", pausedUntil: { lte: now } }, data: { status: "active", pausedUntil: null } });
+  return resumed.count;
 }
 
 /** Immediate: the scheduler and the sender both check the status, so nothing more goes out. */
@@ -144,9 +187,14 @@ export async function unsubscribe(deps: Pick<SubscriptionDeps, "db" | "now">, su
   });
 }
 
-/** Deletes the subscriber and, by cascade, their topics, links, digests and digest items. */
+/** Deletes the subscriber and, by cascade, their topics, links, digests, digest items, feedback and profile. */
 export async function deleteSubscriberData(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
   await deps.db.subscriber.deleteMany({ where: { id: subscriberId } });
+}
+
+/** A 400 naming the topics that do not exist, if any. */
+export async function assertTopicsKnown(db: Db, slugs: string[]) {
+  await resolveTopicIds(db, slugs);
 }
 
 async function resolveTopicIds(db: Db, slugs: string[]): Promise<number[]> {
@@ -186,4 +234,20 @@ async function assertKeywordsSearchable(db: Db, keywords: string[]) {
     SELECT k, websearch_to_tsquery('english', k)::text = '' AS empty FROM unnest(${keywords}::text[]) AS k`;
   const empty = rows.filter((r) => r.empty).map((r) => r.k);
   if (empty.length) throw invalidFields([{ field: "keywords", message: `no searchable words in: ${empty.join(", ")}` }]);
+}
+
+/** The reader's record for their data export: preferences and consent, and the emails their subscribe requests caused. */
+export async function loadSubscriberRecord(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
+  const subscriber = await deps.db.subscriber.findUniqueOrThrow({
+    where: { id: subscriberId },
+    include: { topics: { include: { topic: { select: { slug: true, name: true, position: true } } } } },
+  });
+  const optInEmails = await deps.db.confirmationToken.findMany({ where: { subscriberId }, orderBy: { createdAt: "asc" }, select: { kind: true, createdAt: true, usedAt: true } });
+  const topics = subscriber.topics.sort((a, b) => a.topic.position - b.topic.position).map((t) => ({ slug: t.topic.slug, name: t.topic.name }));
+  return { subscriber: { ...subscriber, topics }, optInEmails };
+}
+
+/** Resets the reader's private feed link: every link given out before stops working. */
+export async function resetFeedLink(deps: Pick<SubscriptionDeps, "db">, subscriberId: string) {
+  await deps.db.subscriber.update({ where: { id: subscriberId }, data: { feedVersion: { increment: 1 } } });
 }

@@ -10,7 +10,18 @@ export function subscriberLinks(settings: LinkSettings, subscriberId: string, is
   return {
     manageUrl: `${settings.publicBaseUrl}/manage/${signSubscriberToken(settings.appSecret, subscriberId, "manage", issuedAt)}`,
     unsubscribeUrl: `${settings.publicBaseUrl}/unsubscribe/${signSubscriberToken(settings.appSecret, subscriberId, "unsubscribe", issuedAt)}`,
+    archiveUrl: archiveUrl(settings, subscriberId, issuedAt),
   };
+}
+
+/** The reader's past digests, one page (90 days, like the preference link). */
+export function archiveUrl(settings: LinkSettings, subscriberId: string, issuedAt = new Date()): string {
+  return `${settings.publicBaseUrl}/archive/${signSubscriberToken(settings.appSecret, subscriberId, "archive", issuedAt)}`;
+}
+
+/** The reader's private Atom feed; `version` is theirs (subscribers.feed_version): a reset voids older links. */
+export function privateFeedUrl(settings: LinkSettings, subscriberId: string, version: number, issuedAt = new Date()): string {
+  return `${settings.publicBaseUrl}/feed/${signSubscriberToken(settings.appSecret, subscriberId, "feed", issuedAt, `v${version}`)}.xml`;
 }
 
 export function confirmUrl(settings: LinkSettings, token: string): string {

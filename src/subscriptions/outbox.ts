@@ -68,7 +68,7 @@ export async function sweepOptInOutbox(deps: OutboxDeps): Promise<SweepOutcome> 
 
 function emailOf(deps: OutboxDeps, row: UnsentOptInEmail): OptInEmail {
   if (row.kind === "manage_link") return { kind: "manage", rowId: row.rowId, to: row.email, subscriberId: row.subscriberId };
-  return { kind: "confirm", rowId: row.rowId, to: row.email, token: confirmationTokenFor(deps.links.appSecret, row.salt!), topicNames: row.topicNames, keywordCount: row.keywordCount };
+  return { kind: "confirm", rowId: row.rowId, to: row.email, token: confirmationTokenFor(deps.links.appSecret, row.salt!), topicNames: row.topicNames, keywordCount: row.keywordCount, schedule: row };
 }
 
 async function markSent(deps: OutboxDeps, rowId: number) {

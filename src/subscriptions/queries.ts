@@ -55,6 +55,8 @@ export interface PendingSubscription {
   timezone: string;
   sendHour: number;
   maxPapers: number;
+  cadence: "daily" | "weekly";
+  weekday: number;
   keywords: string[];
   topicIds: number[];
   ip: string | null;
@@ -72,11 +74,11 @@ export async function savePendingSubscription(tx: Tx, existingId: string | null,
   const id = existingId ?? randomUUID();
   const { rows } = await tx.query<{ id: number }>(
     `WITH saved AS (
-       INSERT INTO subscribers (id, email, mailbox, status, timezone, send_hour, max_papers, keywords, subscribed_at, subscribed_ip, created_at, updated_at)
-       VALUES ($1::uuid, $2, $3, 'pending', $4, $5, $6, $7::text[], $8, $9, $8, $8)
+       INSERT INTO subscribers (id, email, mailbox, status, timezone, send_hour, max_papers, cadence, weekday, keywords, subscribed_at, subscribed_ip, created_at, updated_at)
+       VALUES ($1::uuid, $2, $3, 'pending', $4, $5, $6, $14::cadence, $15, $7::text[], $8, $9, $8, $8)
        ON CONFLICT (id) DO UPDATE SET status = 'pending', mailbox = EXCLUDED.mailbox, timezone = EXCLUDED.timezone, send_hour = EXCLUDED.send_hour,
-         max_papers = EXCLUDED.max_papers, keywords = EXCLUDED.keywords, subscribed_at = EXCLUDED.subscribed_at,
-         subscribed_ip = EXCLUDED.subscribed_ip, updated_at = EXCLUDED.updated_at
+         max_papers = EXCLUDED.max_papers, cadence = EXCLUDED.cadence, weekday = EXCLUDED.weekday, keywords = EXCLUDED.keywords,
+         subscribed_at = EXCLUDED.subscribed_at, subscribed_ip = EXCLUDED.subscribed_ip, paused_until = NULL, updated_at = EXCLUDED.updated_at
        RETURNING id
      ),
      -- Only the newest link confirms: an older one would confirm preferences its email did not show.
@@ -89,7 +91,7 @@ export async function savePendingSubscription(tx: Tx, existingId: string | null,
      INSERT INTO confirmation_tokens (subscriber_id, kind, token_hash, salt, created_at, expires_at)
      SELECT saved.id, 'confirm', $11, $12, $8, $13 FROM saved
      RETURNING id`,
-    [id, p.email, p.mailbox, p.timezone, p.sendHour, p.maxPapers, p.keywords, utc(p.now), p.ip, p.topicIds, p.tokenHash, p.salt, utc(p.expiresAt)],
+    [id, p.email, p.mailbox, p.timezone, p.sendHour, p.maxPapers, p.keywords, utc(p.now), p.ip, p.topicIds, p.tokenHash, p.salt, utc(p.expiresAt), p.cadence, p.weekday],
   );
   return { subscriberId: id, rowId: rows[0]!.id };
 }
@@ -103,6 +105,11 @@ export interface UnsentOptInEmail {
   email: string;
   keywordCount: number;
   topicNames: string[];
+  /** The reader's delivery schedule, for the confirmation email's "Your first email: …". */
+  timezone: string;
+  sendHour: number;
+  cadence: "daily" | "weekly";
+  weekday: number;
 }
 
 /**
@@ -127,7 +134,7 @@ export async function claimUnsentOptInEmails(
       ORDER BY o.id LIMIT ${opts.limit}
       FOR UPDATE OF o SKIP LOCKED)
     RETURNING c.id AS "rowId", c.kind::text AS kind, c.salt, c.attempts, s.id::text AS "subscriberId", s.email,
-      cardinality(s.keywords) AS "keywordCount",
+      cardinality(s.keywords) AS "keywordCount", s.timezone, s.send_hour AS "sendHour", s.cadence::text AS cadence, s.weekday,
       ARRAY(SELECT t.name FROM subscriber_topics st JOIN topics t ON t.id = st.topic_id
             WHERE st.subscriber_id = s.id ORDER BY t.position) AS "topicNames"`;
 }

@@ -3,7 +3,11 @@
 // random salt with APP_SECRET, and stored only as a hash.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 
-export type LinkPurpose = "manage" | "unsubscribe" | "digest";
+/**
+ * What a signed link may do; a token of one purpose never works for another. "feed": the reader's private Atom feed;
+ * "archive": the list of their past digests.
+ */
+export type LinkPurpose = "manage" | "unsubscribe" | "digest" | "feed" | "archive";
 
 const DAY_MS = 24 * 3600_000;
 
@@ -13,21 +17,40 @@ const DAY_MS = 24 * 3600_000;
  * view-in-browser links show the address and the reader's interests and can change or delete them, so they expire;
  * every new email carries fresh ones, and the subscribe page mails a fresh manage link to a subscribed address.
  */
-export const LINK_LIFETIME_DAYS: Record<LinkPurpose, number | undefined> = { manage: 90, digest: 90, unsubscribe: undefined };
+export const LINK_LIFETIME_DAYS: Record<LinkPurpose, number | undefined> = { manage: 90, digest: 90, archive: 90, unsubscribe: undefined, feed: undefined };
+// The feed link lives in a feed reader that polls it for years, so it does not expire either: it shows only the papers
+// the reader was sent (no address) and changes nothing, and "Reset my feed link" (a new `scope`) voids every older one.
 
 export type LinkCheck = { ok: true; id: string } | { ok: false; reason: "invalid" | "expired" };
 
-/** `<id>.<issued day>.<mac>`, each part base64url: 16 bytes of the UUID, 3 bytes of days since 1970, HMAC-SHA256. */
-export function signSubscriberToken(secret: string, subscriberId: string, purpose: LinkPurpose, issuedAt = new Date()): string {
+/**
+ * `<id>.<issued day>.<mac>`, each part base64url: 16 bytes of the UUID, 3 bytes of days since 1970, HMAC-SHA256 over
+ * the purpose (and `scope`, e.g. a feed link's version), the id and the day.
+ */
+export function signSubscriberToken(secret: string, subscriberId: string, purpose: LinkPurpose, issuedAt = new Date(), scope?: string): string {
   const id = Buffer.from(subscriberId.replace(/-/g, ""), "hex").toString("base64url");
   const day = Buffer.alloc(3);
   day.writeUIntBE(Math.floor(issuedAt.getTime() / DAY_MS), 0, 3);
   const issued = day.toString("base64url");
-  return `${id}.${issued}.${mac(secret, purpose, id, issued)}`;
+  return `${id}.${issued}.${mac(secret, scoped(purpose, scope), id, issued)}`;
+}
+
+/** The id a token claims to be for, not yet verified: to look up what a scoped token must be checked against. */
+export function claimedSubscriberId(token: string): string | undefined {
+  const match = /^([A-Za-z0-9_-]{22})\.[A-Za-z0-9_-]{4}\.[A-Za-z0-9_-]{43}$/.exec(token);
+  if (!match || !isCanonicalBase64url(match[1]!)) return undefined;
+  return uuidOf(match[1]!);
+}
+
+const scoped = (purpose: LinkPurpose, scope?: string) => (scope === undefined ? purpose : `${purpose}/${scope}`);
+
+function uuidOf(id: string): string {
+  const hex = Buffer.from(id, "base64url").toString("hex");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** The id a token names, or why it does not work: malformed, tampered, another purpose's (all "invalid"), or expired. */
-export function checkSubscriberToken(secret: string, token: string, purpose: LinkPurpose, now = new Date()): LinkCheck {
+export function checkSubscriberToken(secret: string, token: string, purpose: LinkPurpose, now = new Date(), scope?: string): LinkCheck {
   if (purpose === "unsubscribe") {
     const legacy = checkLegacyUnsubscribeToken(secret, token);
     if (legacy) return legacy;
@@ -37,7 +60,7 @@ export function checkSubscriberToken(secret: string, token: string, purpose: Lin
   const [, id, issued, given] = match as unknown as [string, string, string, string];
   // The last character of a part may have unused low bits: other spellings decode to the same bytes. One link, one spelling.
   if (![id, issued, given].every(isCanonicalBase64url)) return { ok: false, reason: "invalid" };
-  const expected = Buffer.from(mac(secret, purpose, id, issued), "base64url");
+  const expected = Buffer.from(mac(secret, scoped(purpose, scope), id, issued), "base64url");
   const actual = Buffer.from(given, "base64url");
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return { ok: false, reason: "invalid" };
   const ageDays = Math.floor(now.getTime() / DAY_MS) - Buffer.from(issued, "base64url").readUIntBE(0, 3);
@@ -75,7 +98,7 @@ export function isCanonicalBase64url(text: string): boolean {
   return Buffer.from(text, "base64url").toString("base64url") === text;
 }
 
-function mac(secret: string, purpose: LinkPurpose, id: string, issued: string): string {
+function mac(secret: string, purpose: string, id: string, issued: string): string {
   return createHmac("sha256", secret).update(`${purpose}:${id}:${issued}`).digest("base64url");
 }
 

@@ -2,12 +2,13 @@
 import express, { type RequestHandler, Router } from "express";
 import type { SubscriptionDeps } from "../subscriptions/deps.ts";
 import { invalidFields, keywordPreviewInput, parseInput, subscriptionInput } from "../subscriptions/input.ts";
-import { subscribe } from "../subscriptions/lifecycle.ts";
-import type { KeywordPreviewer } from "../topics/preview.ts";
+import { assertTopicsKnown, subscribe } from "../subscriptions/lifecycle.ts";
+import type { MatchPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
+import { noMatchWarnings } from "./match-warnings.ts";
 import { sendAfterResponse } from "./subscriptions.ts";
 
-export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler, previewKeywords: KeywordPreviewer, previewLimit: RequestHandler): Router {
+export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler, preview: MatchPreviewer, previewLimit: RequestHandler): Router {
   const router = Router();
   const json = express.json({ limit: "16kb", strict: true });
 
@@ -15,19 +16,22 @@ export function apiRouter(deps: SubscriptionDeps, subscribeLimit: RequestHandler
     res.json({ topics: await listTopics(deps.db) });
   });
 
-  // How keywords are understood and how many recent papers they match (the forms call this as the reader types).
+  // How keywords are understood and how many recent papers they, and the topics with them, match (the forms call this
+  // as the reader chooses).
   router.get("/api/keywords", previewLimit, async (req, res) => {
-    const { q } = parseInput(keywordPreviewInput, req.query);
-    res.json({ keywords: await previewKeywords(q) });
+    const { q = [], topics = [] } = parseInput(keywordPreviewInput, req.query);
+    await assertTopicsKnown(deps.db, topics);
+    res.json({ keywords: await preview.keywords(q), matches: await preview.matches(topics, q) });
   });
 
   router.post("/api/subscriptions", subscribeLimit, json, async (req, res) => {
     // Without this, a form-encoded or text body would be read as "no body" and blamed on the email field.
     if (!req.is("application/json")) throw invalidFields([{ field: "body", message: "send JSON with Content-Type: application/json" }]);
     const input = parseInput(subscriptionInput, req.body ?? {});
-    const deliver = await subscribe(deps, input, req.ip);
-    // Same answer for new, pending, active and suppressed addresses: nothing to enumerate.
-    res.status(202).json({ status: "pending" });
+    // Same answer for new, pending, active and suppressed addresses: nothing to enumerate. The warnings depend only on
+    // the topics and keywords sent; worked out alongside, so they add no time to the answer.
+    const [deliver, warnings] = await Promise.all([subscribe(deps, input, req.ip), noMatchWarnings(preview, input.topics, input.keywords)]);
+    res.status(202).json(warnings.length ? { status: "pending", warnings } : { status: "pending" });
     sendAfterResponse(deps, deliver);
   });
 

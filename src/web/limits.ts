@@ -27,3 +27,15 @@ export function previewRateLimit(config: Config): RequestHandler {
     handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many requests from your network. Please try again in a minute.")),
   });
 }
+
+/** "Download my data" reads everything a reader has: a few a minute is plenty for a person. */
+export function exportRateLimit(config: Config): RequestHandler {
+  if (config.limits.disabled) return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: 60_000,
+    limit: 10,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new AppError("rate_limited", "Too many downloads from your network. Please try again in a minute.")),
+  });
+}

@@ -1,27 +1,20 @@
-// Reader pages: subscribe, check inbox, confirm, preference center, unsubscribe. Thin: parse, call, render.
+// Reader pages: subscribe, check inbox, confirm. Thin: parse, call, render. The preference center is manage.ts, the
+// unsubscribe page unsubscribe.ts.
 import cookieParser from "cookie-parser";
 import express, { type Request, type RequestHandler, type Response, Router } from "express";
-import multer from "multer";
 import type { DatabaseWatch } from "../db/availability.ts";
 import { AppError } from "../errors.ts";
 import type { SubscriptionDeps } from "../subscriptions/deps.ts";
-import { formToInput, parseInput, preferencesInput, subscriptionInput } from "../subscriptions/input.ts";
-import {
-  checkConfirmationToken,
-  confirmSubscription,
-  deleteSubscriberData,
-  setPaused,
-  subscribe,
-  subscriberFromLink,
-  unsubscribe,
-  updatePreferences,
-} from "../subscriptions/lifecycle.ts";
+import { formToInput, parseInput, subscriptionInput } from "../subscriptions/input.ts";
+import { checkConfirmationToken, confirmSubscription, explainSpentConfirmation, spentConfirmationError } from "../subscriptions/confirmation.ts";
+import { describeNextEmail, subscribe } from "../subscriptions/lifecycle.ts";
 import { subscriberLinks } from "../subscriptions/links.ts";
-import type { KeywordPreviewer } from "../topics/preview.ts";
 import { TOPICS } from "../topics/catalog.ts";
+import type { MatchPreviewer } from "../topics/preview.ts";
 import { listTopics } from "../topics/topics.ts";
 import type { Csrf } from "./csrf.ts";
 import { RETRY_AFTER_SECONDS } from "./errors.ts";
+import { findNoMatch, type NoMatch, noMatchQuery, readNoMatchQuery, warningLines } from "./match-warnings.ts";
 import { preferenceChoices } from "./options.ts";
 import { privatePage } from "./private-page.ts";
 import type { Views } from "./views.ts";
@@ -33,20 +26,11 @@ export function subscriptionPagesRouter(
   views: Views,
   csrf: Csrf,
   subscribeLimit: RequestHandler,
-  previewKeywords: KeywordPreviewer,
+  preview: MatchPreviewer,
   database: Pick<DatabaseWatch, "report">,
 ): Router {
   const router = Router();
   const form = express.urlencoded({ extended: false, limit: "16kb", parameterLimit: 100 });
-  // RFC 8058 one-click POSTs may come as multipart/form-data; fields only, no files.
-  const readMultipart = multer({ limits: { fields: 10, fieldSize: 1024, files: 0, parts: 10 } }).none();
-  // Every multer/busboy failure (wrong or missing boundary, an unterminated body, limits, a file) is the client's.
-  const malformed = () => new AppError("invalid_input", "The form data could not be read.", [{ field: "body", message: "malformed multipart/form-data" }]);
-  const multipart: RequestHandler = (req, res, next) => {
-    const declared = /^\s*multipart\//i.test(req.get("content-type") ?? "");
-    // A multipart body multer skips or reads nothing from (`boundary=` empty) is as malformed as one it rejects.
-    readMultipart(req, res, (err?: unknown) => next(err || (declared && req.body === undefined) ? malformed() : undefined));
-  };
   router.use(cookieParser());
   // Every page behind a link token: not cached anywhere, not sent on as a referrer (also when the token is wrong).
   router.use(["/confirm/:token", "/manage/:token", "/unsubscribe/:token"], privatePage);
@@ -63,17 +47,29 @@ export function subscriptionPagesRouter(
         errors,
         unavailable,
         ...preferenceChoices(values),
+        // The browser's zone is a guess for a fresh form only: never over a zone the reader sent (a form shown again
+        // after an error keeps what they picked).
+        detectTimezone: values.timezone === undefined,
       }),
     );
   };
 
-  router.get("/", (req, res) => renderHome(req, res, { topics: [] }));
+  // `/?topics=reasoning` (from a topic's paper list) ticks that topic; anything unknown is ignored.
+  router.get("/", (req, res) => {
+    const asked = req.query.topics;
+    const topics = (Array.isArray(asked) ? asked : [asked]).filter((t): t is string => typeof t === "string" && TOPICS.some((c) => c.slug === t));
+    return renderHome(req, res, { topics });
+  });
 
   router.post("/subscribe", subscribeLimit, form, csrf.protect, async (req, res) => {
     const raw = formToInput(req.body as Body);
     let deliver: () => Promise<void>;
+    let noMatch: NoMatch;
     try {
-      deliver = await subscribe(deps, parseInput(subscriptionInput, raw), req.ip);
+      const input = parseInput(subscriptionInput, raw);
+      // The warnings are about what the reader typed, not who they are: the same for every address, nothing to
+      // enumerate; worked out alongside the subscription.
+      [deliver, noMatch] = await Promise.all([subscribe(deps, input, req.ip), findNoMatch(preview, input.topics, input.keywords)]);
     } catch (err) {
       if (database.report(err)) {
         // Nothing is lost silently: the reader gets their form back, filled in, with what happened.
@@ -84,108 +80,37 @@ export function subscriptionPagesRouter(
       res.status(400);
       return renderHome(req, res, raw as Body, Object.fromEntries(err.fields.map((f) => [f.field, f.message])));
     }
-    res.redirect(303, "/check-inbox");
+    res.redirect(303, `/check-inbox${noMatchQuery(deps.links.appSecret, noMatch)}`);
     sendAfterResponse(deps, deliver);
   });
 
-  router.get("/check-inbox", (_req, res) => {
-    res.send(views.render("check-inbox", { title: "Check your inbox" }));
+  router.get("/check-inbox", (req, res) => {
+    const noMatch = readNoMatchQuery(deps.links.appSecret, req.query as Record<string, unknown>);
+    res.send(views.render("check-inbox", { title: "Check your inbox", warnings: noMatch ? warningLines(noMatch) : [] }));
   });
 
+  /** A link that cannot confirm: its address confirmed already (say so, link the preferences), or why not. */
+  const spentLink = async (req: Request, res: Response, otherwise?: AppError) => {
+    const spent = await explainSpentConfirmation(deps, tokenOf(req));
+    if (spent.kind !== "confirmed") throw spent.kind === "invalid" && otherwise ? otherwise : spentConfirmationError(spent);
+    res.send(views.render("already-confirmed", { title: "Already confirmed", ...subscriberLinks(deps.links, spent.subscriberId), ...(await describeNextEmail(deps, spent.subscriberId)) }));
+  };
+
   router.get("/confirm/:token", async (req, res) => {
-    await checkConfirmationToken(deps, tokenOf(req));
+    if (!(await checkConfirmationToken(deps, tokenOf(req)))) return spentLink(req, res);
     res.send(views.render("confirm", { title: "Confirm your subscription", token: tokenOf(req), csrfToken: csrf.token(req, res) }));
   });
 
   router.post("/confirm/:token", form, csrf.protect, async (req, res) => {
-    const subscriberId = await confirmSubscription(deps, tokenOf(req), req.ip);
-    res.send(views.render("confirmed", { title: "You are subscribed", ...subscriberLinks(deps.links, subscriberId) }));
-  });
-
-  router.get("/manage/:token", async (req, res) => {
-    await renderManage(req, res, await subscriberFromLink(deps, tokenOf(req), "manage"));
-  });
-
-  const renderManage = async (req: Request, res: Response, subscriber: Awaited<ReturnType<typeof subscriberFromLink>>, extra: Body = {}) => {
-    const values = (extra.values as Body | undefined) ?? {
-      topics: subscriber.topics.map((t) => t.topic.slug),
-      keywords: subscriber.keywords,
-      timezone: subscriber.timezone,
-      sendHour: subscriber.sendHour,
-      maxPapers: subscriber.maxPapers,
-    };
-    res.send(
-      views.render("manage", {
-        title: "Your preferences",
-        token: tokenOf(req),
-        csrfToken: csrf.token(req, res),
-        email: subscriber.email,
-        status: subscriber.status,
-        paused: subscriber.status === "paused",
-        active: subscriber.status === "active",
-        topics: await listTopics(deps.db),
-        values,
-        ...preferenceChoices(values),
-        keywordPreviews: Array.isArray(extra.values) || extra.errors ? [] : await previewKeywords(subscriber.keywords),
-        errors: {},
-        ...extra,
-        unsubscribeUrl: subscriberLinks(deps.links, subscriber.id).unsubscribeUrl,
-      }),
-    );
-  };
-
-  router.post("/manage/:token", form, csrf.protect, async (req, res) => {
-    const subscriber = await subscriberFromLink(deps, tokenOf(req), "manage");
-    const raw = formToInput(req.body as Body);
+    let subscriberId: string;
     try {
-      await updatePreferences(deps, subscriber.id, parseInput(preferencesInput, raw));
+      subscriberId = await confirmSubscription(deps, tokenOf(req), req.ip);
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== "invalid_input") throw err;
-      res.status(400);
-      return renderManage(req, res, subscriber, { values: raw, errors: Object.fromEntries(err.fields.map((f) => [f.field, f.message])) });
+      // A second press of the button (or of the link in another tab) finds the address confirmed: not an error.
+      if (err instanceof AppError && err.code === "invalid_token") return spentLink(req, res, err);
+      throw err;
     }
-    await renderManage(req, res, await subscriberFromLink(deps, tokenOf(req), "manage"), { notice: "Your preferences are saved." });
-  });
-
-  router.post("/manage/:token/pause", form, csrf.protect, async (req, res) => {
-    const subscriber = await subscriberFromLink(deps, tokenOf(req), "manage");
-    const changed = await setPaused(deps, subscriber.id, true);
-    await renderManage(req, res, await subscriberFromLink(deps, tokenOf(req), "manage"), {
-      notice: changed ? "Emails are paused. Resume whenever you like." : "Nothing to pause: the subscription is not active.",
-    });
-  });
-
-  router.post("/manage/:token/resume", form, csrf.protect, async (req, res) => {
-    const subscriber = await subscriberFromLink(deps, tokenOf(req), "manage");
-    const changed = await setPaused(deps, subscriber.id, false);
-    await renderManage(req, res, await subscriberFromLink(deps, tokenOf(req), "manage"), {
-      notice: changed ? "Emails are back on." : "Nothing to resume: the subscription is not paused.",
-    });
-  });
-
-  router.post("/manage/:token/delete", form, csrf.protect, async (req, res) => {
-    const subscriber = await subscriberFromLink(deps, tokenOf(req), "manage");
-    await deleteSubscriberData(deps, subscriber.id);
-    res.send(views.render("deleted", { title: "Your data is deleted" }));
-  });
-
-  router.get("/unsubscribe/:token", async (req, res) => {
-    const subscriber = await subscriberFromLink(deps, tokenOf(req), "unsubscribe");
-    res.send(views.render("unsubscribe", { title: "Unsubscribe", token: tokenOf(req), email: subscriber.email, csrfToken: csrf.token(req, res) }));
-  });
-
-  router.post("/unsubscribe/:token", form, multipart, async (req, res) => {
-    const body = (req.body ?? {}) as Body;
-    const oneClick = body["List-Unsubscribe"] === "One-Click";
-    // RFC 8058: mail providers POST without cookies or tokens; the signed URL is the authorisation.
-    if (!oneClick) await new Promise<void>((resolve, reject) => csrf.protect(req, res, (err?: unknown) => (err ? reject(err) : resolve())));
-    const subscriber = await subscriberFromLink(deps, tokenOf(req), "unsubscribe");
-    await unsubscribe(deps, subscriber.id);
-    if (oneClick) {
-      res.status(200).type("text/plain").send("Unsubscribed.");
-      return;
-    }
-    res.send(views.render("unsubscribed", { title: "You are unsubscribed", manageUrl: subscriberLinks(deps.links, subscriber.id).manageUrl }));
+    res.send(views.render("confirmed", { title: "You are subscribed", ...subscriberLinks(deps.links, subscriberId), ...(await describeNextEmail(deps, subscriberId)) }));
   });
 
   return router;
@@ -201,4 +126,4 @@ export function sendAfterResponse(deps: Pick<SubscriptionDeps, "log">, deliver: 
   });
 }
 
-const tokenOf = (req: Request): string => String(req.params.token ?? "");
+export const tokenOf = (req: Request): string => String(req.params.token ?? "");

@@ -3,6 +3,7 @@ import fs from "node:fs";
 import path from "node:path";
 import Handlebars from "handlebars";
 import { PROJECT_ROOT } from "../config.ts";
+import { formatDay, formatDayTime } from "../dates.ts";
 
 export interface PageData {
   title: string;
@@ -16,7 +17,9 @@ export function loadViews(dir = path.join(PROJECT_ROOT, "templates", "pages")): 
   hbs.registerHelper("eq", (a: unknown, b: unknown) => a === b);
   hbs.registerHelper("includes", (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
   hbs.registerHelper("join", (list: unknown) => (Array.isArray(list) ? list.join(", ") : ""));
-  hbs.registerHelper("isoDate", (d: unknown) => (d instanceof Date ? d.toISOString().slice(0, 10) : ""));
+  // One date style on every page (src/dates.ts).
+  hbs.registerHelper("day", (d: unknown) => (d instanceof Date ? formatDay(d) : ""));
+  hbs.registerHelper("dayTime", (d: unknown, zone: unknown) => (d instanceof Date ? formatDayTime(d, typeof zone === "string" ? zone : "UTC") : ""));
   const pages = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of fs.readdirSync(dir)) {
     if (!file.endsWith(".hbs")) continue;

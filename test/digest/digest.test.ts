@@ -72,6 +72,95 @@ describe("scheduling across time zones", () => {
   });
 });
 
+describe("the first digest", () => {
+  it("comes at the first delivery hour after the reader confirmed, not at the next scheduler tick", async () => {
+    const { db } = database;
+    // Confirmed at 17:53 in Berlin (16:53 UTC) with a 07:00 delivery hour.
+    const reader = await addSubscriber(db, "new-reader@example.com", { topics: ["continual-learning"], timezone: "Europe/Berlin", sendHour: 7, confirmedAt: new Date("2026-11-24T16:53:00Z") });
+    for (const tick of ["2026-11-24T17:00:00Z", "2026-11-24T21:00:00Z", "2026-11-25T05:45:00Z"]) await planDueDigests(db, { now: new Date(tick) });
+    expect(await db.digest.count({ where: { subscriberId: reader.id } })).toBe(0);
+    await planDueDigests(db, { now: new Date("2026-11-25T06:00:00Z") }); // 07:00 in Berlin
+    const digests = await db.digest.findMany({ where: { subscriberId: reader.id } });
+    expect(digests.map((d) => [d.localDate.toISOString().slice(0, 10), d.status])).toEqual([["2026-11-25", "planned"]]);
+  });
+
+  it("is today's when the reader confirmed before today's delivery hour", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "early-reader@example.com", { topics: ["continual-learning"], timezone: "Europe/Berlin", sendHour: 7, confirmedAt: new Date("2026-11-24T04:10:00Z") });
+    await planDueDigests(db, { now: new Date("2026-11-24T06:00:00Z") });
+    expect((await db.digest.findMany({ where: { subscriberId: reader.id } })).map((d) => d.localDate.toISOString().slice(0, 10))).toEqual(["2026-11-24"]);
+  });
+});
+
+describe("weekly readers", () => {
+  it("get one digest a week, on their weekday at their hour, with up to 20 of the week's best papers and none twice", async () => {
+    const { db } = database;
+    // 2026-11-23 is a Monday. 30 papers of a topic no other test reads, then 10 more the next week.
+    const diffusionPaper = (i: number) => ({ title: `Denoising Diffusion Models for Image Generation, Study ${i}`, abstract: abstractAbout("denoising diffusion models for image generation", 100 + i) });
+    await ingestPapers(db, Array.from({ length: 30 }, (_, i) => diffusionPaper(i + 1)), new Date("2026-11-22T09:00:00Z"));
+    const weekly = await addSubscriber(db, "weekly@example.com", { topics: ["diffusion"], cadence: "weekly", weekday: 4, sendHour: 9, maxPapers: 20 });
+    const daily = await addSubscriber(db, "daily@example.com", { topics: ["diffusion"], sendHour: 9, maxPapers: 3 });
+    for (let day = 23; day <= 29; day++) {
+      for (const hour of ["08:45", "09:00", "15:00"]) await planDueDigests(db, { now: new Date(`2026-11-${day}T${hour}:00Z`) });
+    }
+    const weeklyItems = await itemsOf(db, { subscriberId: weekly.id });
+    // Thursday the 26th only, with 20 papers.
+    expect([...new Set(weeklyItems.map((i) => i.digest.localDate.toISOString().slice(0, 10)))]).toEqual(["2026-11-26"]);
+    expect(weeklyItems).toHaveLength(20);
+    expect(await db.digest.count({ where: { subscriberId: weekly.id } })).toBe(1);
+    expect(await db.digest.count({ where: { subscriberId: daily.id } })).toBe(7);
+    // The week's best by the one scoring model: the same 20 a planner's ranking puts first for these preferences.
+    const { startPlanningRun } = await import("../../src/digest/planning.ts");
+    const { rankCandidates } = await import("../../src/digest/candidates.ts");
+    const run = await startPlanningRun(db, new Date("2026-11-26T09:00:00Z"));
+    const topic = await db.topic.findUniqueOrThrow({ where: { slug: "diffusion" } });
+    const best = rankCandidates(run.inputs, { topicIds: [topic.id], keywords: [] }).slice(0, 20).map((c) => c.paperId);
+    expect(weeklyItems.map((i) => i.paperId)).toEqual(best);
+
+    // The next Thursday: a second digest of the new papers, none of the first one's.
+    await ingestPapers(db, Array.from({ length: 10 }, (_, i) => diffusionPaper(i + 31)), new Date("2026-11-30T09:00:00Z"));
+    for (const day of ["2026-11-30", "2026-12-02", "2026-12-03"]) await planDueDigests(db, { now: new Date(`${day}T10:00:00Z`) });
+    const all = await itemsOf(db, { subscriberId: weekly.id });
+    const perDate = new Map<string, number>();
+    for (const i of all) perDate.set(i.digest.localDate.toISOString().slice(0, 10), (perDate.get(i.digest.localDate.toISOString().slice(0, 10)) ?? 0) + 1);
+    expect([...perDate]).toEqual([["2026-11-26", 20], ["2026-12-03", 10]]);
+    const papers = all.map((i) => i.paperId);
+    expect(new Set(papers).size).toBe(papers.length);
+  });
+
+  it("moving the weekday within a week does not bring a second digest that week", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "mover@example.com", { topics: ["continual-learning"], cadence: "weekly", weekday: 1, sendHour: 9 });
+    await planDueDigests(db, { now: new Date("2026-11-23T10:00:00Z") }); // Monday
+    await db.subscriber.update({ where: { id: reader.id }, data: { weekday: 3 } });
+    await planDueDigests(db, { now: new Date("2026-11-25T10:00:00Z") }); // Wednesday, same week
+    await planDueDigests(db, { now: new Date("2026-12-02T10:00:00Z") }); // next Wednesday
+    const dates = (await db.digest.findMany({ where: { subscriberId: reader.id }, orderBy: { localDate: "asc" } })).map((d) => d.localDate.toISOString().slice(0, 10));
+    expect(dates).toEqual(["2026-11-23", "2026-12-02"]);
+  });
+
+  it("are in 'digest run' on their weekday only", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "weekly-run@example.com", { topics: ["continual-learning"], cadence: "weekly", weekday: 2 });
+    await planAllDigests(db, { now: new Date("2026-11-23T12:00:00Z"), date: "2026-11-23" }); // Monday
+    expect(await db.digest.count({ where: { subscriberId: reader.id } })).toBe(0);
+    await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" }); // Tuesday
+    expect(await db.digest.count({ where: { subscriberId: reader.id } })).toBe(1);
+  });
+});
+
+describe("a timed pause", () => {
+  it("ends by itself: no digest while it lasts, digests again after", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "break@example.com", { topics: ["continual-learning"], status: "paused", pausedUntil: new Date("2026-11-25T00:00:00Z") });
+    await planDueDigests(db, { now: new Date("2026-11-24T12:00:00Z") });
+    expect(await db.digest.count({ where: { subscriberId: reader.id } })).toBe(0);
+    await planDueDigests(db, { now: new Date("2026-11-25T12:00:00Z") });
+    expect(await db.subscriber.findUniqueOrThrow({ where: { id: reader.id } })).toMatchObject({ status: "active", pausedUntil: null });
+    expect(await db.digest.count({ where: { subscriberId: reader.id } })).toBe(1);
+  });
+});
+
 describe("selection", () => {
   it("never repeats a paper over several days until the matching papers run out, then records skipped", async () => {
     const { db } = database;
@@ -176,6 +265,8 @@ describe("sending", () => {
     expect(mail!.html).toMatch(/Why you got this: matched “(continual learning|catastrophic forgetting)”.* \(Continual &amp; Lifelong Learning\)/i);
     expect(mail!.text).toContain("<script>alert(1)</script> Continual Learning Attack"); // plain text is not HTML
     expect(mail!.text).toContain("Unsubscribe: https://digest.example.test/unsubscribe/");
+    expect(mail!.text.split("\n")).toContain("-- "); // the signature separator survives the transfer encoding
+    expect(mail!.html).toMatch(/<html[^>]* lang="en"/);
     expect(mail!.html).toContain("Trending Papers Digest, 1 Example Street");
 
     const digest = await db.digest.findFirstOrThrow({ where: { subscriber: { email: "one@example.com" } } });
@@ -202,11 +293,12 @@ describe("sending", () => {
 
   it("retries a temporary 4xx failure with backoff until it is delivered", async () => {
     const { db } = database;
-    await addSubscriber(db, "flaky@example.com", { topics: ["continual-learning"] });
+    // Due at any hour, planned now: a retried digest is given up DIGEST_GIVE_UP_HOURS after it was planned.
+    await addSubscriber(db, "flaky@example.com", { topics: ["continual-learning"], sendHour: 0 });
     let refusals = 2;
     sink.failWith = (to) => (to === "flaky@example.com" && refusals-- > 0 ? { code: 421, message: "try again later" } : undefined);
     pipeline = await startPipeline(db, database.url, sink.url);
-    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await runDigestTick(pipeline.tickDeps);
     await sink.waitFor(1, "flaky@example.com", 20_000);
     const digest = await db.digest.findFirstOrThrow({ where: { subscriber: { email: "flaky@example.com" } } });
     await eventually(async () => (await db.digest.findUniqueOrThrow({ where: { id: digest.id } })).status === "sent");
@@ -232,11 +324,11 @@ describe("sending", () => {
 
   it("retries a 5xx that is not about the recipient (message refused after DATA) and suppresses nobody", async () => {
     const { db } = database;
-    await addSubscriber(db, "innocent@example.com", { topics: ["continual-learning"] });
+    await addSubscriber(db, "innocent@example.com", { topics: ["continual-learning"], sendHour: 0 });
     let refusals = 1;
     sink.failDataWith = (to) => (to === "innocent@example.com" && refusals-- > 0 ? { code: 554, message: "message refused" } : undefined);
     pipeline = await startPipeline(db, database.url, sink.url);
-    await runDigestTick({ ...pipeline.tickDeps, now: () => new Date("2026-11-24T12:00:00Z") });
+    await runDigestTick(pipeline.tickDeps);
     await sink.waitFor(1, "innocent@example.com", 20_000);
     expect((await db.subscriber.findUniqueOrThrow({ where: { email: "innocent@example.com" } })).status).toBe("active");
     expect(await db.suppression.count()).toBe(0);

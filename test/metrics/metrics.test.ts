@@ -10,7 +10,6 @@ import { createDb } from "../../src/db/client.ts";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { enqueueDigests, startQueue } from "../../src/digest/queue.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
-import { startDigestWorker } from "../../src/digest/worker.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
 import { measureMailer, smtpErrorClass } from "../../src/metrics/mailer.ts";
@@ -143,8 +142,7 @@ describe("digest counters", () => {
     const config = loadConfig({ NODE_ENV: "test", APP_SECRET: TEST_SECRET, PUBLIC_BASE_URL: BASE_URL, SMTP_URL: sink.url, DIGEST_RETRY_DELAY_SECONDS: "1", DIGEST_MAX_ATTEMPTS: "2", DIGEST_SEND_LEASE_SECONDS: "3" });
     const mailer = measureMailer(createMailer(config, sink.url), metrics);
     const deps = sendDeps(config, { db, mailer, emails: await loadEmailTemplates(), log, appSecret: TEST_SECRET });
-    const runtime = await startDigestRuntime(config, database.url, deps, { worker: false });
-    let worker: ReturnType<typeof startDigestWorker> | undefined;
+    const runtime = await startDigestRuntime(config, database.url, deps, { worker: false, onOutcome: metrics.digestOutcome });
     let retryOnce = 1;
     sink.failWith = (to) => {
       if (to === "bounce@example.com") return { code: 550, message: `5.1.1 <${to}>: no such user` };
@@ -159,13 +157,13 @@ describe("digest counters", () => {
       expect(before.value("tpd_digests_planned_total")).toBe(0);
 
       // The scheduler's tick plans; the reader who leaves before the worker starts is skipped at send time.
-      await runDigestTick({ db, boss: runtime.boss, log, leaseSeconds: config.digest.sendLeaseSeconds, now: () => new Date(), metrics });
+      await runDigestTick({ db, boss: runtime.boss, log, now: () => new Date(), metrics });
       const planned = await scrape(metricsUrl(), TOKEN);
       expect(planned.value("tpd_digests_planned_total")).toBe(6);
       expect(planned.value("tpd_digests_skipped_total", { reason: "nothing_new" })).toBe(1);
       expect(planned.value("tpd_digest_queue_depth", { state: "planned" })).toBe(6);
       await db.subscriber.update({ where: { email: "left@example.com" }, data: { status: "unsubscribed" } });
-      worker = startDigestWorker(runtime.boss, deps, { concurrency: 10, retryDelaySeconds: 1, pollMs: 100, onOutcome: metrics.digestOutcome });
+      runtime.startWorker();
       await eventually(async () => (await db.digest.count({ where: { status: { in: ["planned", "sending"] } } })) === 0, 20_000);
 
       const s = await scrape(metricsUrl(), TOKEN);
@@ -196,10 +194,17 @@ describe("digest counters", () => {
       const ids = async (name: string) => ({ digestId: (await digestOf(name)).id, subscriberId: (await digestOf(name)).subscriberId });
       expect(lines.filter((l) => l.msg === "digest sent")).toHaveLength(3);
       const ok1 = await ids("ok1");
+      const retryIds = await ids("retry");
       expect(lines.find((l) => l.msg === "digest sent" && l.subscriberId === ok1.subscriberId)).toMatchObject({ level: 20, ...ok1 });
       expect(lines.find((l) => l.msg === "recipient rejected: address suppressed")).toMatchObject(await ids("bounce"));
-      expect(lines.find((l) => l.msg === "gave up on a digest")).toMatchObject(await ids("giveup"));
-      expect(lines.find((l) => l.msg === "temporary send failure; retrying with backoff")).toMatchObject({ level: 40, ...(await ids("retry")), smtp: expect.stringContaining("421") });
+      expect(lines.find((l) => String(l.msg).startsWith("gave up on a digest"))).toMatchObject(await ids("giveup"));
+      // Temporary failures: one warning when they start (naming the first), one debug line per failure.
+      const started = lines.filter((l) => String(l.msg).startsWith("temporary send failures started"));
+      expect(started).toHaveLength(1);
+      expect(started[0]).toMatchObject({ level: 40, digestId: expect.any(String), subscriberId: expect.any(String) });
+      expect([(await ids("retry")).digestId, (await ids("giveup")).digestId]).toContain(started[0]!.digestId);
+      expect(lines.find((l) => l.msg === "temporary send failure; retrying" && l.digestId === ok1.digestId)).toBeUndefined();
+      expect(lines.find((l) => l.msg === "temporary send failure; retrying" && l.digestId === retryIds.digestId)).toMatchObject({ level: 20, smtp: expect.stringContaining("421") });
       expect(lines.find((l) => String(l.msg).startsWith("digest skipped"))).toMatchObject(await ids("left"));
       expect(JSON.stringify(lines)).not.toMatch(/@example\.com/);
       // The same events, summed over every process in the database.
@@ -221,7 +226,6 @@ describe("digest counters", () => {
       expect(events(after)).toEqual({ planned: 10, skipped_nothing_new: 2, sent: 7, skipped_inactive: 1, bounced: 1, failed: 1, retried: 2 });
     } finally {
       sink.failWith = undefined;
-      await worker?.stop();
       await runtime.stop();
       mailer.close();
     }
@@ -249,7 +253,7 @@ describe("a send worker process", () => {
       const plan = await planAllDigests(own.db, { now: new Date(), date: isoDay(new Date()), onBatch: (ids) => void plannedIds.push(...ids) });
       expect(plan.planned).toBe(3);
       const quiet = captureLog("silent").log;
-      const boss = await startQueue(own.url, { retryDelaySeconds: 1, maxAttempts: 2, leaseSeconds: 30 }, quiet);
+      const boss = await startQueue(own.url, { retryDelaySeconds: 1, maxAttempts: 2, leaseSeconds: 30 }, (err) => quiet.error({ err }, "queue"));
       await enqueueDigests(boss, plannedIds);
       await boss.stop({ graceful: true, wait: true, close: true });
 

@@ -27,8 +27,8 @@ describe("the whole happy path through the pages", () => {
       maxPapers: "7",
     });
     expect(subscribed.status).toBe(303);
-    expect(subscribed.headers.get("location")).toBe("/check-inbox");
-    expect((await browser.get("/check-inbox")).html).toContain("Check your inbox");
+    expect(subscribed.headers.get("location")).toMatch(/^\/check-inbox(\?|$)/);
+    expect((await browser.get(subscribed.headers.get("location")!)).html).toContain("Check your inbox");
 
     const [mail] = await service.sink.waitFor(1, "Reader@example.org");
     expect(mail!.subject).toMatch(/Confirm/);
@@ -82,6 +82,39 @@ describe("the whole happy path through the pages", () => {
   });
 });
 
+describe("the first email's time", () => {
+  it("is stated exactly in the confirmation email and on the confirmed page: the first delivery hour after confirming", async () => {
+    service.clock.now = new Date("2026-11-24T16:50:00Z"); // 17:50 in Berlin
+    try {
+      const browser = new FormClient(service.baseUrl);
+      await browser.submit("/", "/subscribe", { email: "first-time@example.com", topics: ["math"], timezone: "Europe/Berlin", sendHour: "7", maxPapers: "5" });
+      const [mail] = await service.sink.waitFor(1, "first-time@example.com");
+      expect(mail!.text).toContain("Your first email: tomorrow, 07:00 Europe/Berlin, if you confirm before then; then one every day at 07:00.");
+      service.clock.now = new Date("2026-11-24T16:53:00Z");
+      const link = linkIn(mail!, "/confirm/");
+      const confirmed = await browser.submit(link, new URL(link).pathname, {});
+      expect(confirmed.html).toContain("Your first email: tomorrow, 07:00 Europe/Berlin. Then one every day at 07:00.");
+      expect(confirmed.html).not.toContain("arrives at your chosen hour");
+    } finally {
+      service.clock.now = new Date();
+    }
+  });
+
+  it("names the weekday for a weekly reader", async () => {
+    service.clock.now = new Date("2026-11-25T10:00:00Z"); // a Wednesday
+    try {
+      const res = await subscribeJson({ email: "weekly-first@example.com", topics: ["math"], timezone: "UTC", sendHour: 6, cadence: "weekly", weekday: 1, maxPapers: 20 });
+      expect(res.status).toBe(202);
+      const [mail] = await service.sink.waitFor(1, "weekly-first@example.com");
+      expect(mail!.text).toContain("a weekly email");
+      expect(mail!.text).toContain("Your first email: Mon 30 Nov, 06:00 UTC, if you confirm before then; then one every Monday at 06:00.");
+      expect(await subscriberByEmail("weekly-first@example.com")).toMatchObject({ cadence: "weekly", weekday: 1, maxPapers: 20 });
+    } finally {
+      service.clock.now = new Date();
+    }
+  });
+});
+
 async function subscribeAndConfirm(email: string) {
   await subscribeJson({ email, topics: ["math"] });
   const mails = await service.sink.waitFor(1, email);
@@ -94,12 +127,37 @@ async function subscribeAndConfirm(email: string) {
 }
 
 describe("confirmation links", () => {
-  it("work only once", async () => {
-    const { link } = await subscribeAndConfirm("once@example.com");
+  it("work only once; used again, they say the address is confirmed and link to the preferences", async () => {
+    const { subscriber, link } = await subscribeAndConfirm("once@example.com");
+    const confirmedAt = subscriber.confirmedAt;
     const browser = new FormClient(service.baseUrl);
     const again = await browser.get(link);
-    expect(again.status).toBe(400);
-    expect(again.html).toContain("expired or was already used");
+    expect(again.status).toBe(200);
+    expect(again.html).toContain("Your subscription is already confirmed");
+    expect(again.html).not.toContain("expired");
+    expect(again.html).not.toContain("Subscribe again");
+    const manage = /href="([^"]*\/manage\/[^"]+)"/.exec(again.html)![1]!;
+    expect((await browser.get(manage)).html).toContain("once@example.com");
+    // Pressing the button again (a second tab) confirms nothing new and says the same.
+    const twice = await browser.post(new URL(link).pathname, { _csrf: csrfTokenIn(again.html.includes("_csrf") ? again.html : (await browser.get("/")).html) });
+    expect(twice.status).toBe(200);
+    expect(twice.html).toContain("already confirmed");
+    expect((await subscriberByEmail("once@example.com"))!.confirmedAt).toEqual(confirmedAt);
+  });
+
+  it("replaced by a newer one say so; of an unsubscribed address, say it expired", async () => {
+    await subscribeJson({ email: "replaced@example.com", topics: ["math"] });
+    await subscribeJson({ email: "replaced@example.com", topics: ["math"] });
+    const [first] = await service.sink.waitFor(2, "replaced@example.com");
+    const old = await new FormClient(service.baseUrl).get(linkIn(first!, "/confirm/"));
+    expect(old.status).toBe(400);
+    expect(old.html).toContain("A newer confirmation link replaced this one");
+
+    const { subscriber, link } = await subscribeAndConfirm("left@example.com");
+    await service.database.db.subscriber.update({ where: { id: subscriber.id }, data: { status: "unsubscribed" } });
+    const gone = await new FormClient(service.baseUrl).get(link);
+    expect(gone.status).toBe(400);
+    expect(gone.html).toContain("expired or was already used");
   });
 
   it("expire after 48 hours", async () => {
@@ -274,7 +332,8 @@ describe("no account enumeration", () => {
     );
     for (const answer of answers) {
       expect(answer.status).toBe(202);
-      expect(answer.text).toBe('{"status":"pending"}');
+      expect(answer.json.status).toBe("pending");
+      expect(answer.text).toBe(answers[0]!.text); // byte for byte the same, whatever the address's state
     }
     expect((await service.sink.waitFor(1, "new-enum@example.com"))[0]!.subject).toMatch(/Confirm/);
     expect((await service.sink.waitFor(2, "pending-enum@example.com"))[1]!.subject).toMatch(/Confirm/);
@@ -633,12 +692,34 @@ describe("escaping", () => {
 });
 
 describe("deleting all data", () => {
+  it("first shows what will be deleted and deletes nothing; only the confirmation deletes", async () => {
+    const { subscriber } = await subscribeAndConfirm("delete-ask@example.com");
+    const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
+    const { manageUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
+    const browser = new FormClient(service.baseUrl);
+    const manage = await browser.get(manageUrl);
+    expect(manage.html).toContain(`href="${new URL(manageUrl).pathname}/delete"`); // a link to the question, not a form
+    const page = await browser.get(`${manageUrl}/delete`);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain("Delete all your data?");
+    expect(page.html).toMatch(/your address.*your preferences: 1 topic, 0 keywords.*records of your consent.*0 emails we sent you.*0 “more \/ less like this” choices/s);
+    expect(page.headers.get("cache-control")).toContain("no-store");
+    // A delete POST without the confirmation (the old one-click button) only asks.
+    const unconfirmed = await browser.post(`${new URL(manageUrl).pathname}/delete`, { _csrf: csrfTokenIn(page.html) });
+    expect(unconfirmed.status).toBe(200);
+    expect(unconfirmed.html).toContain("Delete all your data?");
+    expect(await subscriberByEmail("delete-ask@example.com")).not.toBeNull();
+    const wrong = await browser.post(`${new URL(manageUrl).pathname}/delete`, { _csrf: csrfTokenIn(page.html), confirm: "yes" });
+    expect(wrong.html).toContain("Delete all your data?");
+    expect(await subscriberByEmail("delete-ask@example.com")).not.toBeNull();
+  });
+
   it("removes the subscriber, and their links stop working", async () => {
     const { subscriber } = await subscribeAndConfirm("delete-me@example.com");
     const { subscriberLinks } = await import("../../src/subscriptions/links.ts");
     const { manageUrl, unsubscribeUrl } = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: service.config.appSecret! }, subscriber.id);
     const browser = new FormClient(service.baseUrl);
-    const res = await browser.submit(manageUrl, `${new URL(manageUrl).pathname}/delete`, {});
+    const res = await browser.submit(`${manageUrl}/delete`, `${new URL(manageUrl).pathname}/delete`, { confirm: "delete" });
     expect(res.html).toContain("Your data is deleted");
     expect(await subscriberByEmail("delete-me@example.com")).toBeNull();
     expect(await service.database.db.confirmationToken.count({ where: { subscriberId: subscriber.id } })).toBe(0);

@@ -70,6 +70,15 @@ describe("the opt-in outbox", () => {
     expect((await service.database.db.subscriber.findUnique({ where: { email: "crashed@example.org" } }))!.status).toBe("active");
   });
 
+  it("states the first email by the reader's own schedule, as the request's own email does", async () => {
+    clock.now = new Date("2026-11-25T10:00:00Z"); // a Wednesday
+    await subscribe(deps, parseInput(subscriptionInput, { email: "weekly-crash@example.org", topics: ["math"], timezone: "UTC", sendHour: 6, cadence: "weekly", weekday: 1 }), "127.0.0.1");
+    later(OUTBOX_SWEEP_AFTER_MS + 1000);
+    expect((await sweepOptInOutbox(deps)).sent).toBe(1);
+    const [mail] = await service.sink.waitFor(1, "weekly-crash@example.org");
+    expect(mail!.text).toContain("Your first email: Mon 30 Nov, 06:00 UTC, if you confirm before then; then one every Monday at 06:00.");
+  });
+
   it("does not send again an email its request sent", async () => {
     const deliver = await subscribeAndDie("delivered@example.org");
     await deliver();

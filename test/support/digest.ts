@@ -6,16 +6,32 @@ import path from "node:path";
 import { loadConfig } from "../../src/config.ts";
 import { ingestPath } from "../../src/corpus/ingest.ts";
 import type { Db } from "../../src/db/client.ts";
+import { planAllDigests } from "../../src/digest/plan.ts";
 import type { Prisma } from "../../src/generated/prisma/client.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
-import { createLogger } from "../../src/log.ts";
+import { createLogger, type Logger } from "../../src/log.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
 import { TEST_SECRET } from "./service.ts";
 
 export const BASE_URL = "https://digest.example.test";
 
-export async function addSubscriber(db: Db, email: string, opts: { topics?: string[]; keywords?: string[]; timezone?: string; sendHour?: number; maxPapers?: number; status?: "active" | "paused" | "pending" | "unsubscribed" | "bounced" } = {}) {
+export async function addSubscriber(
+  db: Db,
+  email: string,
+  opts: {
+    topics?: string[];
+    keywords?: string[];
+    timezone?: string;
+    sendHour?: number;
+    maxPapers?: number;
+    status?: "active" | "paused" | "pending" | "unsubscribed" | "bounced";
+    cadence?: "daily" | "weekly";
+    weekday?: number;
+    confirmedAt?: Date;
+    pausedUntil?: Date;
+  } = {},
+) {
   const topics = await db.topic.findMany({ where: { slug: { in: opts.topics ?? [] } } });
   return db.subscriber.create({
     data: {
@@ -25,11 +41,20 @@ export async function addSubscriber(db: Db, email: string, opts: { topics?: stri
       sendHour: opts.sendHour ?? 7,
       maxPapers: opts.maxPapers ?? 5,
       keywords: opts.keywords ?? [],
-      confirmedAt: new Date("2026-01-01T00:00:00Z"),
+      cadence: opts.cadence ?? "daily",
+      weekday: opts.weekday ?? 1,
+      pausedUntil: opts.pausedUntil,
+      confirmedAt: opts.confirmedAt ?? new Date("2026-01-01T00:00:00Z"),
       topics: { create: topics.map((t) => ({ topicId: t.id })) },
     },
   });
 }
+
+/**
+ * Three days before the real now: for tests that plan with the real time (a give-up window counts from planning),
+ * papers first seen then are inside the trending window whenever the tests run.
+ */
+export const RECENTLY = new Date(Date.now() - 3 * 86400_000);
 
 /**
  * Writes a corpus page of generated papers and ingests it as first seen at `seenAt` (by default the day before the
@@ -49,7 +74,8 @@ export function abstractAbout(subject: string, n = 0) {
   return `This paper studies ${subject} in depth (variant ${n}). We propose a method for ${subject} and evaluate it on standard benchmarks. Results show consistent gains over strong baselines across many settings, and we release code for others.`;
 }
 
-export async function startPipeline(db: Db, databaseUrl: string, smtpUrl: string, env: Record<string, string> = {}) {
+/** The send pipeline as a worker process runs it; `opts.log` captures its log lines, `opts.runtime` tunes it. */
+export async function startPipeline(db: Db, databaseUrl: string, smtpUrl: string, env: Record<string, string> = {}, opts: { log?: Logger; runtime?: Record<string, unknown> } = {}) {
   const config = loadConfig({
     NODE_ENV: "test",
     APP_SECRET: TEST_SECRET,
@@ -60,15 +86,15 @@ export async function startPipeline(db: Db, databaseUrl: string, smtpUrl: string
     DIGEST_SEND_LEASE_SECONDS: "3",
     ...env,
   });
-  const log = createLogger(config.logLevel);
+  const log = opts.log ?? createLogger(config.logLevel);
   const mailer = createMailer(config, smtpUrl);
   const deps = sendDeps(config, { db, mailer, emails: await loadEmailTemplates(), log, appSecret: TEST_SECRET });
-  const runtime = await startDigestRuntime(config, databaseUrl, deps, { worker: true });
+  const runtime = await startDigestRuntime(config, databaseUrl, deps, { worker: true, ...opts.runtime });
   return {
     config,
     deps,
     boss: runtime.boss,
-    tickDeps: { db, boss: runtime.boss, log, leaseSeconds: config.digest.sendLeaseSeconds },
+    tickDeps: { db, boss: runtime.boss, log },
     async stop() {
       await runtime.stop();
       mailer.close();
@@ -82,6 +108,29 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * Plans every active reader's digest for `date` and sends the planned ones through the real send path (render, SMTP,
+ * record) to the test service's SMTP sink, with links to the service: what a reader's inbox holds after a digest run.
+ */
+export async function planAndSendDigests(
+  service: { database: { db: Db }; sink: { url: string }; baseUrl: string },
+  now: Date,
+  date = now.toISOString().slice(0, 10),
+) {
+  const { db } = service.database;
+  const { sendDigests } = await import("../../src/digest/send.ts");
+  const planned: string[] = [];
+  await planAllDigests(db, { now, date, onBatch: (ids) => void planned.push(...ids) });
+  const config = loadConfig({ NODE_ENV: "test", APP_SECRET: TEST_SECRET, PUBLIC_BASE_URL: service.baseUrl, SMTP_URL: service.sink.url, LOG_LEVEL: "silent" });
+  const mailer = createMailer(config, service.sink.url);
+  try {
+    const deps = sendDeps(config, { db, mailer, emails: await loadEmailTemplates(), log: createLogger("silent"), appSecret: TEST_SECRET, now: () => now });
+    return await sendDigests(deps, planned);
+  } finally {
+    mailer.close();
   }
 }
 

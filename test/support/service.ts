@@ -42,6 +42,9 @@ export async function startTestService(env: Record<string, string> = {}, opts: {
   server = await new Promise<Server>((resolve) => {
     const s = placeholder.listen(0, "127.0.0.1", () => resolve(s));
   });
+  // Longer than any pause between a test's requests on a loaded machine: a keep-alive connection the server closes
+  // just as the client reuses it is an ECONNRESET that has nothing to do with the app.
+  server.keepAliveTimeout = 60_000;
   const port = (server.address() as AddressInfo).port;
   const config = loadConfig({ PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...baseConfig });
   const catcher = opts.devMail ? await startMailCatcher() : undefined;

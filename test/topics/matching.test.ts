@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { planAllDigests } from "../../src/digest/plan.ts";
 import { whyMatched } from "../../src/digest/render.ts";
 import { signSubscriberToken } from "../../src/subscriptions/tokens.ts";
+import { refreshMatching } from "../../src/topics/paper-index.ts";
 import { addSubscriber, ingestPapers, itemsOf } from "../support/digest.ts";
 import { startTestService, TEST_SECRET, type TestService } from "../support/service.ts";
 
@@ -101,6 +102,33 @@ describe("keywords, as readers see them understood", () => {
     expect(keywords[0]).toMatchObject({ keyword: "LoRA", understoodAs: "concept", recentMatches: 1, days: 30 });
     expect(keywords[0]!.alsoSearching.join(" ")).toMatch(/low-rank adapt/i);
     expect(keywords[1]).toMatchObject({ keyword: "origami folding patterns", understoodAs: "text", recentMatches: 0 });
+  });
+
+  it("the API counts the recent papers the chosen topics and keywords match together, each paper once", async () => {
+    const { db } = service.database;
+    await refreshMatching(db);
+    const since = days(30);
+    const topicPapers = await db.topicPaper.findMany({ where: { topic: { slug: { in: ["reward-models", "continual-learning"] } }, paper: { firstSeenAt: { gte: since } } }, select: { paperId: true } });
+    const lora = await db.paper.findFirstOrThrow({ where: { title: PAPERS.lora.title } });
+    const expected = new Set([...topicPapers.map((t) => t.paperId), lora.id]).size;
+    expect(expected).toBeGreaterThanOrEqual(3);
+    const res = await fetch(`${service.baseUrl}/api/keywords?q=LoRA&topics=reward-models,continual-learning`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { keywords: unknown[]; matches: { recentMatches: number; days: number; perWeek: number } };
+    expect(body.keywords).toHaveLength(1);
+    expect(body.matches).toEqual({ recentMatches: expected, days: 30, perWeek: Math.round((expected * 7) / 30) });
+    // Topics alone, repeated parameters, and a topic plus the keyword that matches the same paper count it once.
+    const topicsOnly = (await (await fetch(`${service.baseUrl}/api/keywords?topics=reward-models&topics=continual-learning`)).json()) as typeof body;
+    expect(topicsOnly).toMatchObject({ keywords: [], matches: { recentMatches: new Set(topicPapers.map((t) => t.paperId)).size } });
+    const unknown = await fetch(`${service.baseUrl}/api/keywords?topics=no-such-topic`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as { fields: { field: string }[] }).fields[0]!.field).toBe("topics");
+  });
+
+  it("the preference center shows how many recent papers the saved topics and keywords match", async () => {
+    const reader = await addSubscriber(service.database.db, "count@example.com", { topics: ["reward-models"], keywords: ["LoRA"] });
+    const page = await (await fetch(`${service.baseUrl}/manage/${signSubscriberToken(TEST_SECRET, reader.id, "manage")}`)).text();
+    expect(page).toMatch(/Your topics and keywords match \d+ papers? of the last 30 days \(about \d+ a week\)\./);
   });
 
   it("the API answers 400 naming the field for bad input", async () => {

@@ -50,7 +50,7 @@ describe.skipIf(!chromiumPath)("a reader in a real browser", () => {
     await tab.getByLabel(/Reasoning & Chain-of-Thought/).uncheck();
     await tab.getByLabel(/LLM Agents & Tool Use/).check();
     await tab.getByRole("button", { name: "Save preferences" }).click();
-    await expect.poll(() => tab.getByRole("status").textContent()).toContain("Your preferences are saved.");
+    await expect.poll(() => tab.locator(".notice.ok").textContent()).toContain("Your preferences are saved.");
     expect((await subscriber())!.topics.map((t) => t.topic.slug)).toEqual(["agents"]);
 
     await tab.getByRole("link", { name: "Unsubscribe" }).click();

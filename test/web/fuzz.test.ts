@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestPath } from "../../src/corpus/ingest.ts";
 import { signFeedbackToken, signSubscriberToken } from "../../src/subscriptions/tokens.ts";
-import { subscriberLinks } from "../../src/subscriptions/links.ts";
+import { privateFeedUrl, subscriberLinks } from "../../src/subscriptions/links.ts";
 import { SAMPLE_CORPUS_DIR } from "../support/corpus.ts";
 import { addSentDigest, addSubscriber, eventually } from "../support/digest.ts";
 import { csrfTokenIn, FormClient } from "../support/http.ts";
@@ -38,6 +38,9 @@ interface Material {
   digest: string[];
   feedback: string[];
   confirm: string[];
+  archive: string[];
+  /** Private feed files: `<token>.xml`. */
+  feed: string[];
   stale: string[];
   paperIds: number[];
   csrfCookie: string;
@@ -55,11 +58,15 @@ beforeAll(async () => {
   const unsubscribe: string[] = [];
   const digest: string[] = [];
   const feedback: string[] = [];
+  const archive: string[] = [];
+  const feed: string[] = [];
   for (let i = 0; i < 6; i++) {
     const subscriber = await addSubscriber(db, `fuzz-${i}@example.com`, { topics: ["math"] });
     const links = subscriberLinks({ publicBaseUrl: service.baseUrl, appSecret: TEST_SECRET }, subscriber.id);
     manage.push(links.manageUrl.split("/").pop()!);
     unsubscribe.push(links.unsubscribeUrl.split("/").pop()!);
+    archive.push(links.archiveUrl.split("/").pop()!);
+    feed.push(privateFeedUrl({ publicBaseUrl: service.baseUrl, appSecret: TEST_SECRET }, subscriber.id, 0).split("/").pop()!);
     const row = await addSentDigest(db, subscriber.id, papers[0]!.id, ["math"]);
     digest.push(signSubscriberToken(TEST_SECRET, row.id, "digest"));
     feedback.push(signFeedbackToken(TEST_SECRET, subscriber.id, papers[i % papers.length]!.id));
@@ -77,6 +84,8 @@ beforeAll(async () => {
     digest,
     feedback,
     confirm,
+    archive,
+    feed,
     // Genuine but expired, and each with a non-canonical spelling of its MAC.
     stale: [signSubscriberToken(TEST_SECRET, "0f5e3c1a-1111-4222-8333-444455556666", "manage", old), ...manage.map((t) => t.slice(0, -1) + String.fromCharCode(t.charCodeAt(t.length - 1) ^ 1))],
     paperIds: papers.map((p) => p.id),
@@ -128,6 +137,8 @@ const fieldsArb = () =>
       maxPapers: fc.oneof(fc.integer({ min: 2, max: 11 }), jsonish),
       _csrf: fc.oneof(fc.constant("__valid__"), nastyString),
       "List-Unsubscribe": fc.oneof(fc.constant("One-Click"), nastyString),
+      choice: fc.oneof(fc.constantFrom("pause-2-weeks", "fewer-papers", "weekly"), nastyString, jsonish),
+      confirm: fc.oneof(fc.constant("delete"), nastyString),
       extra: nastyString,
     },
     { requiredKeys: [] },
@@ -150,8 +161,10 @@ const nearlyValidFieldsArb = () =>
         maxPapers: fc.integer({ min: 3, max: 10 }),
         _csrf: fc.constant("__valid__"),
         "List-Unsubscribe": fc.constant("One-Click"),
+        choice: fc.constantFrom("pause-2-weeks", "fewer-papers", "weekly"),
+        confirm: fc.constant("delete"),
       }),
-      fc.option(fc.tuple(fc.constantFrom("email", "topics", "keywords", "timezone", "sendHour", "maxPapers", "_csrf", "List-Unsubscribe"), jsonish), { freq: 2 }),
+      fc.option(fc.tuple(fc.constantFrom("email", "topics", "keywords", "timezone", "sendHour", "maxPapers", "_csrf", "List-Unsubscribe", "choice", "confirm"), jsonish), { freq: 2 }),
     )
     .map(([fields, change]) => {
       const out: Record<string, unknown> = { ...fields, _csrf: material.csrfToken };
@@ -220,7 +233,18 @@ const ROUTES: { route: string; methods: string[]; path: () => fc.Arbitrary<strin
   {
     route: "manage actions",
     methods: ["POST"],
-    path: () => fc.tuple(tokenArb(material.manage, material.digest), fc.constantFrom("pause", "resume", "delete")).map(([t, a]) => `/manage/${t}/${a}`),
+    path: () => fc.tuple(tokenArb(material.manage, material.digest), fc.constantFrom("pause", "resume", "delete", "resubscribe", "feed/reset")).map(([t, a]) => `/manage/${t}/${a}`),
+  },
+  { route: "manage pages", methods: ["GET"], path: () => fc.tuple(tokenArb(material.manage, material.archive), fc.constantFrom("delete", "data.json")).map(([t, a]) => `/manage/${t}/${a}`) },
+  {
+    route: "unsubscribe actions",
+    methods: ["POST"],
+    path: () => fc.tuple(tokenArb(material.unsubscribe, material.manage), fc.constantFrom("instead", "resubscribe")).map(([t, a]) => `/unsubscribe/${t}/${a}`),
+  },
+  {
+    route: "archive and feed",
+    methods: ["GET"],
+    path: () => fc.oneof(tokenArb(material.archive, material.manage).map((t) => `/archive/${t}`), tokenArb(material.feed, material.archive).map((t) => `/feed/${t}`)),
   },
   { route: "unsubscribe", methods: ["GET", "POST"], path: () => tokenArb(material.unsubscribe, material.manage).map((t) => `/unsubscribe/${t}`) },
   { route: "digests", methods: ["GET"], path: () => tokenArb(material.digest, material.manage).map((t) => `/digests/${t}`) },
@@ -326,7 +350,7 @@ describe("fuzzing every route", () => {
           contentType = res.headers.get("content-type") ?? "";
           text = await res.text();
         } catch (err) {
-          failures.push(`#${index} ${req.method} ${req.path}: request failed: ${(err as Error).message} ${String((err as Error).cause ?? "")}`);
+          failures.push(`#${index} ${req.method} ${req.path}: request failed: ${(err as Error).message} ${String((err as { cause?: unknown }).cause)} ${JSON.stringify(req.headers)}`);
           continue;
         }
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -347,7 +371,7 @@ describe("fuzzing every route", () => {
     // Nothing the fuzzer sent made the app log an error, and no link token reached the log.
     expect(lines.filter((l) => (l.level as number) >= 50).map((l) => l.msg)).toEqual([]);
     const logged = JSON.stringify(lines);
-    for (const token of [...material.manage, ...material.unsubscribe, ...material.digest, ...material.confirm]) expect(logged).not.toContain(token);
+    for (const token of [...material.manage, ...material.unsubscribe, ...material.digest, ...material.confirm, ...material.archive, ...material.feed.map((f) => f.replace(/\.xml$/, ""))]) expect(logged).not.toContain(token);
     expect(logged).not.toContain(ADMIN_PASSWORD);
     expect(logged).not.toContain(METRICS_TOKEN);
     expect((await fetch(`${service.baseUrl}/healthz`)).status).toBe(200);
