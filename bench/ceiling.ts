@@ -1,26 +1,30 @@
-// The raw SMTP ceiling: Nodemailer's pooled transport sending a real rendered digest (same HTML and text, so the
-// same size and the same MIME encoding work) to the sink, with nothing else going on in the process.
-// Prints {"messages","seconds","perSecond"} as JSON.
+// The raw SMTP ceiling: Nodemailer's pooled transport sending real rendered digests of the bench's population (each
+// with its HTML, text, subject, Message-ID and list headers, so the same sizes and the same MIME encoding work as the
+// app's; a sample of them in turn) to the sink, with nothing else going on in the process.
+// Prints {"startedAt","acceptedAt":[...],"cpuMs"} as JSON (epoch ms; bench/rates.ts reads them).
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import nodemailer from "nodemailer";
+import { epochMs } from "./rates.ts";
 
-const { values } = parseArgs({ options: { url: { type: "string" }, count: { type: "string" }, pool: { type: "string" }, concurrency: { type: "string" }, html: { type: "string" }, text: { type: "string" } } });
+const { values } = parseArgs({ options: { url: { type: "string" }, count: { type: "string" }, pool: { type: "string" }, concurrency: { type: "string" }, messages: { type: "string" } } });
 const transport = nodemailer.createTransport({ url: values.url, pool: true, maxConnections: Number(values.pool), maxMessages: 1000 });
-const html = fs.readFileSync(values.html!, "utf8");
-const text = fs.readFileSync(values.text!, "utf8");
+const messages = JSON.parse(fs.readFileSync(values.messages!, "utf8")) as { subject: string; html: string; text: string; messageId: string; headers: Record<string, string> }[];
 const count = Number(values.count);
-const started = performance.now();
+const acceptedAt = new Float64Array(count);
+const cpu = process.cpuUsage();
+const startedAt = epochMs();
 let next = 0;
 // The same number of sends in flight as the app's worker.
 await Promise.all(
   Array.from({ length: Number(values.concurrency) }, async () => {
     while (next < count) {
       const i = next++;
-      await transport.sendMail({ from: "Trending Papers Digest <digest@example.com>", to: `ceiling${i}@example.com`, subject: `5 new papers: Reasoning — Tue 24 Nov`, html, text });
+      await transport.sendMail({ from: "Trending Papers Digest <digest@digest.example.com>", to: `ceiling${i}@bench.example.com`, ...messages[i % messages.length]! });
+      acceptedAt[i] = epochMs();
     }
   }),
 );
-const seconds = (performance.now() - started) / 1000;
+const used = process.cpuUsage(cpu);
 transport.close();
-console.log(JSON.stringify({ messages: count, seconds, perSecond: count / seconds }));
+console.log(JSON.stringify({ startedAt, acceptedAt: Array.from(acceptedAt), cpuMs: (used.user + used.system) / 1000 }));

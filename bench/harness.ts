@@ -16,23 +16,34 @@ import { type RestartablePostgres, startRestartablePostgres } from "../test/supp
 
 export const DATE = "2026-11-24";
 export const POOL = 10;
-export const CONCURRENCY = 100;
+export const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 export const SECRET = "bench-secret-0123456789abcdefghijklmnopqrstuvwxyz";
 const SHARED_CORPUS = path.resolve(PROJECT_ROOT, "..", "shared", "corpus");
 const tsx = ["--import", "tsx"];
 
 export type Harness = Awaited<ReturnType<typeof createHarness>>;
 
+/** What an app process reports over IPC (bench/app.ts): plan figures, then at the end its send figures. */
+export type AppMessage = Record<string, any>;
+
 export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: Date } = {}) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tpd-bench-"));
-  // Our own embedded server can be SIGKILLed and restarted (a fault run); a DATABASE_URL server cannot.
-  const restartable: RestartablePostgres | undefined = process.env.DATABASE_URL ? undefined : await startRestartablePostgres({ port: 56000 + (process.pid % 4000) });
+  // Our own embedded server can be SIGKILLed and restarted (a fault run); a DATABASE_URL server cannot. It loads
+  // pg_stat_statements (where each statement's time goes), and we know its folder (its CPU time).
+  const restartable: RestartablePostgres | undefined = process.env.DATABASE_URL
+    ? undefined
+    : await startRestartablePostgres({ port: 56000 + (process.pid % 4000), settings: { shared_preload_libraries: "pg_stat_statements" } });
   const server = restartable ?? { url: process.env.DATABASE_URL!, stop: async () => {} };
+  const pgDataDir = restartable?.dataDir;
   const dbName = `tpd_bench_${Date.now()}`;
   await ensureDatabase(server.url, dbName);
   const dbUrl = withDatabase(server.url, dbName);
   await applyMigrations({ connectionString: dbUrl, migrationsDir: MIGRATIONS_DIR, schemaPath: SCHEMA_PATH });
   const db: Db = createDb(dbUrl);
+  const statementStats = await db.$executeRawUnsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements").then(
+    () => true,
+    () => false,
+  );
   await syncTopics(db);
   const corpus = fs.existsSync(SHARED_CORPUS) ? SHARED_CORPUS : path.join(PROJECT_ROOT, "corpus");
   if (corpus !== SHARED_CORPUS) console.warn(`shared corpus not found at ${SHARED_CORPUS}: using the sample corpus in corpus/`);
@@ -61,7 +72,7 @@ export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: 
   }
 
   function startApp(smtpUrl: string, plan: boolean, env: Record<string, string> = {}) {
-    const messages: Record<string, number>[] = [];
+    const messages: AppMessage[] = [];
     const child = fork(path.join(PROJECT_ROOT, "bench/app.ts"), plan ? ["--plan", "--date", DATE] : ["--date", DATE], {
       // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each app process there (open in Chrome DevTools).
       execArgv: [...tsx, ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []), ...nodeFlags],
@@ -78,15 +89,20 @@ export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: 
         DIGEST_RETRY_DELAY_SECONDS: "1",
         DIGEST_SEND_LEASE_SECONDS: "5",
         LOG_LEVEL: "error",
+        ...(process.env.BENCH_HEAP_PROFILE ? { BENCH_HEAP_PROFILE: process.env.BENCH_HEAP_PROFILE } : {}),
         ...env,
       },
     });
-    child.on("message", (m) => messages.push(m as Record<string, number>));
+    child.on("message", (m) => messages.push(m as AppMessage));
+    let exitCode: number | null | undefined;
+    child.on("exit", (code) => (exitCode = code));
     const message = (key: string) =>
-      new Promise<Record<string, number>>((resolve) => {
+      new Promise<AppMessage>((resolve, reject) => {
         const check = () => {
           const found = messages.find((m) => key in m);
           if (found) resolve(found);
+          // A process that died without a word must not leave the bench waiting for ever.
+          else if (exitCode !== undefined) setTimeout(() => (messages.find((m) => key in m) ? check() : reject(new Error(`app process exited (${exitCode}) without "${key}"`))), 500);
           else setTimeout(check, 50);
         };
         check();
@@ -138,6 +154,55 @@ export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: 
     await db.$executeRawUnsafe(`DELETE FROM pgboss.job WHERE name = 'digest-send'`).catch(() => {});
   }
 
+  /** The statements that took the most time since the last call (pg_stat_statements), and a reset. */
+  async function topStatements(limit = 10) {
+    if (!statementStats) return [];
+    const rows = await db.$queryRawUnsafe<{ query: string; calls: bigint; total_ms: number; mean_ms: number; rows: bigint }[]>(
+      `SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 160) AS query, calls, total_exec_time AS total_ms, mean_exec_time AS mean_ms, rows
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       ORDER BY total_exec_time DESC LIMIT ${Number(limit)}`,
+    );
+    await db.$executeRawUnsafe("SELECT pg_stat_statements_reset()");
+    return rows.map((r) => ({ query: r.query, calls: Number(r.calls), totalMs: r.total_ms, meanMs: r.mean_ms, rows: Number(r.rows) }));
+  }
+
+  /** CPU time (ms) of one process so far (Linux; NaN elsewhere). */
+  function processCpuMs(pid: number | undefined): number {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+    } catch {
+      return NaN;
+    }
+  }
+
+  /** CPU time (ms) of our PostgreSQL server so far: the postmaster, its reaped children and its live backends (Linux). */
+  function postgresCpuMs(): number {
+    if (!pgDataDir) return NaN;
+    try {
+      const pid = Number(fs.readFileSync(path.join(pgDataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+      const ticks = (statPid: string) => {
+        const stat = fs.readFileSync(`/proc/${statPid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      };
+      const own = ticks(String(pid)); // fields from 3 (state): utime 14, stime 15, cutime 16, cstime 17 → index 11..14
+      let total = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+      for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        try {
+          const f = ticks(entry);
+          if (Number(f[1]) === pid) total += Number(f[11]) + Number(f[12]);
+        } catch {
+          // gone meanwhile
+        }
+      }
+      return (total * 1000) / 100; // USER_HZ is 100 on Linux
+    } catch {
+      return NaN;
+    }
+  }
+
   async function close() {
     await db.$disconnect();
     await dropDatabase(server.url, dbName);
@@ -145,5 +210,5 @@ export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: 
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 
-  return { db, dbUrl, scratch, papers: ingest.papers, restartable, freePort, sinkLog, startSink, deliveries, startApp, waitUntilSent, resetDay, close };
+  return { db, dbUrl, scratch, papers: ingest.papers, restartable, topStatements, postgresCpuMs, processCpuMs, freePort, sinkLog, startSink, deliveries, startApp, waitUntilSent, resetDay, close };
 }

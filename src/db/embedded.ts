@@ -16,7 +16,7 @@ const PASSWORD = "postgres"; // loopback only (listen_addresses below), never re
  * Starts PostgreSQL with its data in `dataDir`. A persistent folder is initialised once and reused.
  * Run as root, PostgreSQL switches to the `postgres` user, so the folder must be reachable by that user.
  */
-export async function startEmbeddedPostgres(opts: { dataDir?: string; port: number; persistent: boolean; log?: (line: string) => void }): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(opts: { dataDir?: string; port: number; persistent: boolean; log?: (line: string) => void; settings?: Record<string, string> }): Promise<EmbeddedServer> {
   const dataDir = opts.dataDir ?? path.join(os.tmpdir(), `tpd-pg-${process.pid}-${Date.now()}`);
   const alreadyInitialised = fs.existsSync(path.join(dataDir, "PG_VERSION"));
   const runningAsRoot = process.getuid?.() === 0;
@@ -29,7 +29,11 @@ export async function startEmbeddedPostgres(opts: { dataDir?: string; port: numb
     password: PASSWORD,
     persistent: opts.persistent,
     createPostgresUser: runningAsRoot,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=" + (opts.persistent ? "on" : "off")],
+    postgresFlags: [
+      ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=" + (opts.persistent ? "on" : "off")],
+      // Extra settings (the benchmark loads pg_stat_statements).
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ["-c", `${k}=${v}`]),
+    ],
     onLog: (message) => opts.log?.(String(message).trimEnd()),
     onError: (message) => opts.log?.(String(message).trimEnd()),
   });

@@ -1,6 +1,6 @@
 // The one Nodemailer transport: pooled SMTP to SMTP_URL, or to the development mail catcher.
-import nodemailer from "nodemailer";
 import type { Config } from "../config.ts";
+import { startMailThread } from "./mail-thread.ts";
 
 // Nodemailer's default DKIM header list leaves List-Unsubscribe-Post out; RFC 8058 requires both signed.
 export const DKIM_SIGNED_HEADERS =
@@ -29,7 +29,8 @@ export interface Mailer {
 }
 
 export function createMailer(config: Config, smtpUrl: string): Mailer {
-  const transport = nodemailer.createTransport({
+  // On a thread of its own (mail-thread.ts): the sender's work and Nodemailer's run side by side.
+  const transport = startMailThread({
     url: smtpUrl,
     pool: true,
     maxConnections: config.smtp.poolSize,
@@ -41,10 +42,7 @@ export function createMailer(config: Config, smtpUrl: string): Mailer {
     dkim: config.mail.dkim ? { ...config.mail.dkim, headerFieldNames: DKIM_SIGNED_HEADERS } : undefined,
   });
   return {
-    async send(message) {
-      const info = await transport.sendMail({ from: config.mail.from, ...message });
-      return { messageId: info.messageId, response: String(info.response ?? "") };
-    },
+    send: (message) => transport.send({ from: config.mail.from, ...message }),
     close: () => transport.close(),
   };
 }

@@ -19,19 +19,23 @@ export interface RestartablePostgres {
   /** Starts the server again on the same folder and port (crash recovery replays its WAL). */
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Its data folder (the bench reads the postmaster's pid there). */
+  dataDir: string;
 }
 
-export async function startRestartablePostgres(opts: { port?: number } = {}): Promise<RestartablePostgres> {
+/** `settings`: extra server settings (the bench loads pg_stat_statements). */
+export async function startRestartablePostgres(opts: { port?: number; settings?: Record<string, string> } = {}): Promise<RestartablePostgres> {
   // Not mkdtemp: run as root, PostgreSQL runs as the postgres user, which must be able to reach the folder.
   const dataDir = path.join(os.tmpdir(), `tpd-restartable-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
   const port = opts.port ?? (await freePort());
   // persistent: false keeps fsync off (a killed process loses nothing the kernel has; only a machine crash would)
   // and removes the folder on the final stop.
-  const launch = () => startEmbeddedPostgres({ dataDir, port, persistent: false });
+  const launch = () => startEmbeddedPostgres({ dataDir, port, persistent: false, settings: opts.settings });
   let server: EmbeddedServer | undefined = await launch();
   const url = server.url;
   return {
     url,
+    dataDir,
     async createDatabase(name) {
       await ensureDatabase(url, name);
       const dbUrl = withDatabase(url, name);
