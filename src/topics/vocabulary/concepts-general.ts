@@ -53,13 +53,37 @@ export const GENERAL_CONCEPTS: Concept[] = [
     id: "compute-efficiency",
     name: "Compute Efficiency",
     aliases: [
-      "speedup", "faster inference", "inference speedup", "inference latency", "reduced latency", "lower latency",
+      "speedup", "inference latency", "reduced latency", "lower latency",
       "throughput", "higher throughput", "wall-clock time", "computational cost", "compute cost", "training cost",
       "inference cost", "fewer FLOPs", "FLOPs", "memory footprint", "memory usage", "memory consumption",
-      "compute budget", "compute-efficient", "computationally efficient", "cost-effective", "faster training",
-      "faster convergence", "training efficiency", "inference efficiency", "efficient inference", "efficient training",
+      "compute budget", "computationally efficient", "cost-effective",
+      "faster convergence",
       "lower cost", "at a fraction of the cost", "on-device", "edge devices", "mobile devices", "consumer GPU",
     ],
-    related: ["llm-efficiency", "model-compression"],
+    related: ["llm-efficiency", "model-compression", "training-efficiency", "inference-acceleration"],
+  },
+  {
+    id: "training-efficiency",
+    name: "Training Efficiency",
+    // Unlike the passing claims above, these name what the paper is about.
+    aliases: [
+      "efficient training", "training efficiency", "faster training", "compute-efficient", "compute-efficient training",
+      "accelerate training", "accelerating training", "training acceleration", "speed up training", "speeds up training",
+      "reduce training cost", "reduces training cost", "training cost reduction", "time-to-accuracy", "lab-sized resources",
+      "academic budget", "limited compute budget", "training on a budget", "cramming", "efficient pre-training",
+      "compute-efficient pre-training", "cheaper training", "training speedup", "training throughput",
+    ],
+    related: ["compute-efficiency", "memory-efficient-training", "distributed-training"],
+  },
+  {
+    id: "inference-acceleration",
+    name: "Inference Acceleration",
+    aliases: [
+      "efficient inference", "inference efficiency", "faster inference", "inference speedup", "accelerate inference",
+      "accelerating inference", "inference acceleration", "speed up inference", "speeds up inference", "low-latency inference",
+      "faster sampling", "fast sampling", "accelerated sampling", "accelerate sampling", "sampling acceleration",
+      "training-free acceleration", "decoding speedup", "faster decoding", "accelerate decoding", "decoding acceleration",
+    ],
+    related: ["compute-efficiency", "llm-efficiency", "diffusion-inference-acceleration"],
   },
 ];

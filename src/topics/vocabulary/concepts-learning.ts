@@ -343,7 +343,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "offline-rl",
     name: "Offline Reinforcement Learning",
-    aliases: ["from fixed datasets", "policy learning from a fixed dataset", "static datasets of transitions", 
+    aliases: ["static dataset", "static datasets", "fixed dataset", "fixed datasets", "previously collected data", "previously collected dataset", "logged dataset", "logged interactions", "logs of past interactions", "pessimistic", "pessimism", "value penalty", "uncertainty penalty", "conservative policy", "behavior policy", "behaviour policy", "dataset of logged", "from fixed datasets", "policy learning from a fixed dataset", "static datasets of transitions", 
       "offline reinforcement learning",
       "offline rl",
       "batch reinforcement learning",
@@ -1363,7 +1363,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "catastrophic-forgetting",
     name: "Catastrophic Forgetting",
-    aliases: ["erodes pre-trained knowledge", "knowledge erosion", "loss of pre-trained capabilities", 
+    aliases: ["forgetting rate", "alignment tax", "models forget", "makes models forget", "what fine-tuning forgets", "capability regression", "regression on general capabilities", "retain general capabilities", "retention of general capabilities", "preserve general capabilities", "degradation of general capabilities", "lose previously acquired", "erodes pre-trained knowledge", "knowledge erosion", "loss of pre-trained capabilities", 
       "catastrophic forgetting",
       "catastrophic interference",
       "forgetting of previously learned tasks",
@@ -1388,7 +1388,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "class-incremental-learning",
     name: "Class-Incremental Learning",
-    aliases: [
+    aliases: ["few-shot incremental learning", 
       "class-incremental learning",
       "class-incremental",
       "class incremental setting",
@@ -1777,7 +1777,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "few-shot-learning",
     name: "Few-Shot Learning",
-    aliases: [
+    acronyms: ["FSCIL"],
+    aliases: ["few-shot class-incremental learning", "few-shot incremental learning", "episodic training", "episodic meta-training", "episodic adaptation", "episodes sampled", "support set", "query set", "few measurements", "a handful of measurements", "few labelled measurements", "adapt to new tasks from few", "new tasks from a few", "handful of labelled", "small number of labelled examples", "tens of examples", 
       "few-shot learning",
       "few-shot classification",
       "few-shot recognition",
@@ -2461,7 +2462,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "dataset-distillation",
     name: "Dataset Distillation",
-    aliases: [
+    aliases: ["trajectory matching", "distribution matching", "condensing", "condense the dataset", "condense a dataset", "images per class", "synthetic images per class", "synthetic training images", "synthetic set", "few synthetic images", "compress a dataset", "dataset compression", "distilling a dataset", "distill a dataset", "distilled synthetic", "tiny synthetic training set", "small synthetic training set", 
       "dataset distillation",
       "dataset condensation",
       "data condensation",
@@ -4899,5 +4900,25 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "shinkaevolve",
     ],
     related: ["evolutionary-algorithm", "code-generation", "ai-for-science", "llm-agent"],
+  },
+  // ───────────────────────── Added for breadth: imitation from one demonstration, tiny devices, model growth ─────────────────────────
+  {
+    id: "one-shot-imitation-learning",
+    name: "One-Shot and Few-Shot Imitation",
+    aliases: ["one-shot imitation", "one-shot imitation learning", "few-shot imitation", "few-shot imitation learning", "from a single demonstration", "from one demonstration", "single demonstration", "a single human video", "one human video", "few demonstrations of a new task", "imitate new tasks", "new task from a demonstration", "demonstration-conditioned policy", "learn new tasks from a handful of demonstrations"],
+    related: ["imitation-learning", "few-shot-learning", "meta-learning"],
+  },
+  {
+    id: "tinyml",
+    name: "TinyML and Microcontroller Inference",
+    acronyms: ["TinyML", "MCU", "MCUs"],
+    aliases: ["microcontroller", "microcontrollers", "tiny machine learning", "kilobytes of memory", "KB of SRAM", "milliwatt", "ultra-low-power", "battery-powered devices", "embedded devices", "on-device inference", "edge inference", "on-device deployment"],
+    related: ["model-quantization", "model-compression", "compute-efficiency"],
+  },
+  {
+    id: "model-growth",
+    name: "Model Growth",
+    aliases: ["model growth", "growing models", "growing the model", "grow the model", "grow a model", "grows the model", "function-preserving", "function-preserving expansion", "function-preserving transformation", "depth expansion", "width expansion", "depth up-scaling", "depth upscaling", "progressive growing", "progressive stacking", "layer stacking", "stacking layers", "model expansion", "network expansion", "growth operator", "Net2Net", "initialize a larger model from a smaller", "reuse a smaller model", "warm-start a larger model"],
+    related: ["compute-efficiency", "language-model-pretraining"],
   },
 ];

@@ -5,7 +5,7 @@ export const PAPER_TYPE_CONCEPTS: Concept[] = [
   {
     id: "literature-survey",
     name: "Literature Survey",
-    aliases: [
+    aliases: ["an overview", "overview of", "we overview", "this overview", "this article reviews", "this paper reviews", "we summarize recent", "we organize the literature", "organize existing work", "open problems and future directions", 
       "this survey",
       "a survey of",
       "a survey on",

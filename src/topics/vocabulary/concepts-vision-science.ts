@@ -604,7 +604,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "diffusion-distillation",
     name: "Distillation of Diffusion Models",
-    aliases: [
+    aliases: ["consistency distillation", "adversarial distillation", "sampling-step distillation", "score distillation for acceleration", "fewer sampling steps", "few sampling steps", "reduce the number of sampling steps", "one-step policy", "one-step action generation", 
       "diffusion distillation", "single-step student", "one-step student", "few-step student", "distilling diffusion models", "progressive distillation",
       "distribution matching distillation", "adversarial diffusion distillation", "step distillation",
       "score identity distillation", "diffusion sampler distillation", "timestep distillation", "distilled diffusion",
@@ -1492,7 +1492,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "robot-task-planning",
     name: "Robot Task Planning with Language Models",
-    aliases: [
+    aliases: ["household robots", "household robot", "household tasks", "failure recovery", "replanning", "re-planning", "recover from failures", "plan execution on a robot", "language-model task planning", "LLM task planning", "mobile manipulator", 
       "robot task planning", "task and motion planning", "LLM-based robot planning", "language-conditioned robot",
       "long-horizon robot manipulation", "code as policies", "embodied task planning", "language-guided robot",
       "robot planning", "language-conditioned manipulation", "language-guided manipulation",
