@@ -29,7 +29,6 @@ export const GENERAL_CONCEPTS: Concept[] = [
       "model weights",
       "trainable parameters",
       "billion parameters",
-      "embeddings",
       "encoder",
       "decoder",
       "inference time",

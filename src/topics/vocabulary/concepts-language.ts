@@ -755,7 +755,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     id: "llm-agent",
     name: "LLM Agents",
     acronyms: ["agentic", "Agentic"],
-    aliases: ["query a search engine", "search engine calls", "interleaving reasoning and tool calls", "LLM agent", "LLM-based agent", "language agent", "language model agent", "AI agent", "agentic workflow", "autonomous LLM agent", "multi-turn interaction with an environment", "LLM-powered agent", "LLM-driven agent", "LLM-based autonomous agent", "LM agent", "language model-based agent", "foundation model agent", "agentic system", "agentic AI", "autonomous language agent", "AutoGPT"],
+    aliases: ["query a search engine", "search engine calls", "interleaving reasoning and tool calls", "LLM agent", "LLM-based agent", "language agent", "language model agent", "AI agent", "agentic workflow", "autonomous LLM agent", "autonomous LLM agent", "multi-turn interaction with an environment", "LLM-powered agent", "LLM-driven agent", "LLM-based autonomous agent", "LM agent", "language model-based agent", "foundation model agent", "agentic system", "agentic AI", "autonomous language agent", "AutoGPT"],
     narrower: ["tool-use", "web-agent", "gui-agent", "mobile-agent", "react-agent", "llm-multi-agent-system", "agent-memory", "software-engineering-agent", "deep-research-agent", "agent-benchmark"],
     related: ["llm-planning", "agentic-rl", "embodied-ai"],
   },

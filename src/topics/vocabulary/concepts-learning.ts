@@ -4921,4 +4921,25 @@ export const LEARNING_CONCEPTS: Concept[] = [
     aliases: ["model growth", "growing models", "growing the model", "grow the model", "grow a model", "grows the model", "function-preserving", "function-preserving expansion", "function-preserving transformation", "depth expansion", "width expansion", "depth up-scaling", "depth upscaling", "progressive growing", "progressive stacking", "layer stacking", "stacking layers", "model expansion", "network expansion", "growth operator", "Net2Net", "initialize a larger model from a smaller", "reuse a smaller model", "warm-start a larger model"],
     related: ["compute-efficiency", "language-model-pretraining"],
   },
+  {
+    id: "symbolic-regression",
+    name: "Symbolic Regression and Equation Discovery",
+    acronyms: ["SINDy"],
+    aliases: ["symbolic regression", "equation discovery", "discovering governing equations", "discover governing equations", "closed-form expressions", "closed-form equations", "sparse identification of nonlinear dynamics", "discover equations from data", "interpretable equations", "scientific equation discovery", "LLM-guided equation discovery"],
+    related: ["ai-for-science", "neural-pde-solver"],
+  },
+  {
+    id: "game-theory-ml",
+    name: "Game Theory and Learning in Games",
+    acronyms: ["CFR"],
+    aliases: ["game theory", "game-theoretic", "Nash equilibrium", "Nash equilibria", "equilibrium computation", "correlated equilibrium", "mechanism design", "auction design", "counterfactual regret minimization", "regret minimization in games", "extensive-form games", "normal-form games", "imperfect-information games", "Stackelberg game", "learning in games", "no-regret learning"],
+    related: ["multi-agent-rl", "self-play"],
+  },
+  {
+    id: "clinical-machine-learning",
+    name: "Machine Learning on Health Records",
+    acronyms: ["EHR", "EHRs", "MIMIC-IV", "MIMIC-III"],
+    aliases: ["electronic health records", "electronic health record", "health records", "clinical notes", "machine learning for healthcare", "AI in healthcare", "healthcare AI", "clinical machine learning", "clinical risk prediction", "patient outcome prediction", "mortality prediction", "sepsis prediction", "hospital readmission", "clinical decision support", "medical large language model", "clinical large language model", "medical LLM", "clinical LLM"],
+    related: ["biomedical-nlp"],
+  },
 ];

@@ -338,7 +338,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "image-super-resolution",
     name: "Image and Video Super-Resolution",
-    aliases: [
+    aliases: ["super-resolution", "super resolution", 
       "image super-resolution", "single image super-resolution", "video super-resolution",
       "real-world super-resolution", "blind super-resolution", "diffusion-based super-resolution",
       "arbitrary-scale super-resolution", "super-resolution network", "super-resolution model",
@@ -1430,7 +1430,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "vision-language-navigation",
     name: "Visual and Vision-Language Navigation",
-    aliases: [
+    aliases: ["robot navigation", 
       "vision-language navigation", "visual navigation", "object-goal navigation", "image-goal navigation",
       "embodied navigation", "instruction-following navigation", "point-goal navigation", "social navigation",
       "aerial vision-language navigation", "navigation instructions", "navigation agent", "language-guided navigation",
@@ -1765,7 +1765,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "medical-image-segmentation",
     name: "Medical Image Segmentation",
-    aliases: [
+    aliases: ["medical segmentation", 
       "medical image segmentation", "organ segmentation", "tumor segmentation", "lesion segmentation", "nnU-Net",
       "volumetric medical segmentation", "polyp segmentation", "brain tumor segmentation", "cardiac segmentation",
       "MedSAM", "segmentation of medical images", "MRI segmentation", "CT segmentation", "vessel segmentation",
