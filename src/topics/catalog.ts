@@ -60,6 +60,9 @@ export const TOPICS: TopicDefinition[] = [
     name: "Mathematical Reasoning",
     description: "Math word problems, competition math, theorem proving.",
     concepts: {
+      "group-relative-policy-optimization": 0.4,
+      "process-reward-model": 0.45,
+      "rl-with-verifiable-rewards": 0.45,
       "mathematical-reasoning": 1,
       "math-word-problems": 1,
       "competition-math": 1,
@@ -74,6 +77,7 @@ export const TOPICS: TopicDefinition[] = [
     name: "LLM Agents & Tool Use",
     description: "Agents acting in web, GUI and mobile environments; tool calling; agent training and planning.",
     concepts: {
+      "ml-engineering-agent": 0.8,
       "robot-task-planning": 0.7,
       "program-aided-reasoning": 0.6,
       "llm-agent": 1,
@@ -139,6 +143,8 @@ export const TOPICS: TopicDefinition[] = [
     name: "Reward Models & Process Supervision",
     description: "Reward models, process reward models, step-level verifiers and judges.",
     concepts: {
+      "constitutional-ai": 0.5,
+      "rlaif": 0.6,
       "reward-model": 1,
       "process-reward-model": 1,
       "generative-reward-model": 1,
@@ -330,6 +336,7 @@ export const TOPICS: TopicDefinition[] = [
     name: "Meta-Learning & Few-Shot",
     description: "Learning to learn, few-shot learning, in-context learning.",
     concepts: {
+      "prior-fitted-network": 0.8,
       "one-shot-imitation-learning": 0.8,
       "meta-learning": 1,
       "model-agnostic-meta-learning": 1,

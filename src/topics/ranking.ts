@@ -73,7 +73,7 @@ export const RANKING = {
     minFactor: 0.2,
     maxFactor: 3,
     /** Affinity at which a paper may enter a digest with no topic or keyword match ("Because you liked"). */
-    entryAffinity: 0.2,
+    entryAffinity: 0.25,
     /** Affinity below which a paper is left out: it is too much like what the reader said they want less of. */
     dropAffinity: -0.1,
     /** For a reader with a profile, the least (relevance + liked) × feedback a paper must be worth to be sent. */

@@ -22,7 +22,7 @@ const surgery = (n: number) => ({
 const garmentRecommender = {
   title: "Fabric-Aware Garment Recommendation for Fashion Retail",
   abstract:
-    "Online fashion shoppers abandon carts when garments arrive in the wrong fabric or silhouette. We learn garment embeddings from clothing photographs, fabric composition and tailoring measurements, and rank garments for each shopper. On a large fashion retailer's catalogue the fabric-aware ranking raises the click rate, and designers use the same embeddings to browse fabric patterns.",
+    "Online fashion shoppers abandon carts when garments arrive in the wrong fabric or silhouette. We learn garment embeddings from clothing photographs, fabric composition and tailoring measurements, and rank garments for each shopper. On a large fashion retailer's catalogue the fabric-aware ranking raises the click rate, and fashion designers use the same garment embeddings to browse fabric patterns, clothing silhouettes and seam layouts.",
 };
 
 beforeAll(async () => {

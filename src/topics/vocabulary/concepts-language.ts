@@ -305,13 +305,13 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "data-mixture",
     name: "Data Mixtures",
-    aliases: ["code data", "skill composition", "skill-targeted", "skills in the training data", "data of different skills", "mixing skills", "image-text data mixture", "ratio of image data", "text-only data and image data", "mixture proportions", "mixing proportions", "mixing ratio", "mixture ratio", "proportion of code", "share of code", "fraction of code", "amount of code", "data proportions", "proportions of domains", "domain ratios", "sampling proportions", "mixing in general data", "data mixture", "data mixing", "domain weight", "domain weighting", "data recipe", "domain mixture", "data mixing law", "mixture of training domains", "training mixture", "pre-training mixture", "mixture of data sources", "domain proportions", "DoReMi", "RegMix", "optimal data mixture", "domain sampling weights", "mixture proportions of domains"],
+    aliases: ["temperature sampling", "language sampling", "sampling temperature", "multilingual data mixture", "language mixture", "sampling schedule", "sampling schedules", "upsampling low-resource languages", "language proportions", "language sampling ratios", "code data", "skill composition", "skill-targeted", "skills in the training data", "data of different skills", "mixing skills", "image-text data mixture", "ratio of image data", "text-only data and image data", "mixture proportions", "mixing proportions", "mixing ratio", "mixture ratio", "proportion of code", "share of code", "fraction of code", "amount of code", "data proportions", "proportions of domains", "domain ratios", "sampling proportions", "mixing in general data", "data mixture", "data mixing", "domain weight", "domain weighting", "data recipe", "domain mixture", "data mixing law", "mixture of training domains", "training mixture", "pre-training mixture", "mixture of data sources", "domain proportions", "DoReMi", "RegMix", "optimal data mixture", "domain sampling weights", "mixture proportions of domains"],
     related: ["data-selection", "pretraining-corpus", "curriculum-learning"],
   },
   {
     id: "data-selection",
     name: "Data Selection and Filtering",
-    aliases: ["training data quality", "data-efficient language model", "data-efficient pre-training", "data efficient pretraining", "data dropout", "dropping training examples", "skip easy examples", "which examples to train on", "selecting fine-tuning data", "selecting instruction data", "selecting SFT data", "data for supervised fine-tuning", "instruction complexity", "data quality", "high-quality subset", "fewer but higher-quality", "fewer but harder", "data pruning", "data valuation", "influence-based selection", "quality scorer", "quality classifier", "small high-quality subset", "data selection", "data filtering", "quality filtering", "data curation", "data quality classifier", "instruction data selection", "high-quality data subset", "selecting pre-training data", "classifier-based filtering", "classifier-based quality filtering", "model-based quality filtering", "perplexity-based filtering", "perplexity filtering", "heuristic filtering", "filter low-quality data", "filtering out low-quality", "training data selection", "selecting training data", "select high-quality data", "curating training data", "curating web-scale corpora", "curated subset", "filtering web data", "data pruning for LLM", "influence-based data selection", "educational value classifier"],
+    aliases: ["filtering of web data", "filtering web-crawled", "filter web-crawled", "web-crawled pairs", "image-alt-text pairs", "alt-text pairs", "CLIP-score filtering", "CLIP score filtering", "data filtering network", "filtering billions", "filtering image-text pairs", "image-text pair filtering", "DataComp", "training data quality", "data-efficient language model", "data-efficient pre-training", "data efficient pretraining", "data dropout", "dropping training examples", "skip easy examples", "which examples to train on", "selecting fine-tuning data", "selecting instruction data", "selecting SFT data", "data for supervised fine-tuning", "instruction complexity", "data quality", "high-quality subset", "fewer but higher-quality", "fewer but harder", "data pruning", "data valuation", "influence-based selection", "quality scorer", "quality classifier", "small high-quality subset", "data selection", "data filtering", "quality filtering", "data curation", "data quality classifier", "instruction data selection", "high-quality data subset", "selecting pre-training data", "classifier-based filtering", "classifier-based quality filtering", "model-based quality filtering", "perplexity-based filtering", "perplexity filtering", "heuristic filtering", "filter low-quality data", "filtering out low-quality", "training data selection", "selecting training data", "select high-quality data", "curating training data", "curating web-scale corpora", "curated subset", "filtering web data", "data pruning for LLM", "influence-based data selection", "educational value classifier"],
     narrower: ["data-deduplication"],
     related: ["data-mixture", "pretraining-corpus", "synthetic-data", "coreset-selection", "curriculum-learning"],
   },
@@ -330,7 +330,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "synthetic-data",
     name: "Synthetic Data from Language Models",
-    aliases: ["synthetic problems", "synthetic word problems", "synthesized problems", "problem synthesis", "synthetic questions", "synthetic examples", "synthetic instructions", "synthetic math problems", "generated problems", "machine-generated", "LLM-written", "textbook-like", "synthetic textbooks", "synthetic documents", "synthetic data", "synthetic datasets", "synthesized data", "generated data", "synthetic data generation", "synthetic training data", "LLM-generated data", "model-generated data", "synthetic text data", "synthetic corpus", "generated training examples", "textbook-quality synthetic data", "model-generated training data", "LLM-generated training data", "LLM-generated dataset", "LLM-synthesized data", "LLM-synthesized", "training data synthesis", "LLM-based data synthesis", "data synthesis pipeline", "synthesize training data", "synthetic text", "synthetic dialogue", "synthetic conversation", "synthetic question-answer pairs", "synthetic QA pairs", "synthetic textbook", "synthetic pre-training data", "rephrased web", "GPT-4-generated", "data generated by LLMs"],
+    aliases: ["synthetic math word problems", "verified synthetic examples", "synthetic math data", "synthetic problems", "synthetic word problems", "synthesized problems", "problem synthesis", "synthetic questions", "synthetic examples", "synthetic instructions", "synthetic math problems", "generated problems", "machine-generated", "LLM-written", "textbook-like", "synthetic textbooks", "synthetic documents", "synthetic data", "synthetic datasets", "synthesized data", "generated data", "synthetic data generation", "synthetic training data", "LLM-generated data", "model-generated data", "synthetic text data", "synthetic corpus", "generated training examples", "textbook-quality synthetic data", "model-generated training data", "LLM-generated training data", "LLM-generated dataset", "LLM-synthesized data", "LLM-synthesized", "training data synthesis", "LLM-based data synthesis", "data synthesis pipeline", "synthesize training data", "synthetic text", "synthetic dialogue", "synthetic conversation", "synthetic question-answer pairs", "synthetic QA pairs", "synthetic textbook", "synthetic pre-training data", "rephrased web", "GPT-4-generated", "data generated by LLMs"],
     narrower: ["instruction-data-synthesis"],
     related: ["model-collapse", "knowledge-distillation", "data-selection"],
   },
@@ -549,7 +549,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "cot-faithfulness",
     name: "Faithfulness of Reasoning Traces",
-    aliases: ["faithful chain-of-thought", "unfaithful reasoning", "CoT faithfulness", "chain-of-thought faithfulness", "post-hoc rationalization", "CoT monitoring", "reasoning monitorability", "faithfulness of explanations", "faithful reasoning", "faithfulness of chain-of-thought", "faithfulness of CoT", "unfaithful chain-of-thought", "unfaithful CoT", "reasoning faithfulness", "faithfulness of reasoning", "chain-of-thought monitoring", "monitor the chain-of-thought", "explanation faithfulness"],
+    aliases: ["stated rationales", "stated rationale", "post-hoc explanations", "post-hoc rationales", "rationales drive the answer", "faithfulness of rationales", "faithful explanations", "unfaithful explanations", "counterfactual edits to rationales", "answer before the rationale", "answer comes first", "faithful chain-of-thought", "unfaithful reasoning", "CoT faithfulness", "chain-of-thought faithfulness", "post-hoc rationalization", "CoT monitoring", "reasoning monitorability", "faithfulness of explanations", "faithful reasoning", "faithfulness of chain-of-thought", "faithfulness of CoT", "unfaithful chain-of-thought", "unfaithful CoT", "reasoning faithfulness", "faithfulness of reasoning", "chain-of-thought monitoring", "monitor the chain-of-thought", "explanation faithfulness"],
     related: ["chain-of-thought", "natural-language-explanation", "llm-interpretability"],
   },
   {
@@ -603,7 +603,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "program-aided-reasoning",
     name: "Program-Aided and Tool-Integrated Reasoning",
-    aliases: ["tool-integrated solving", "interleaving natural language and code", "interleave prose and programs", "prose and programs", "interleaving reasoning and code execution", "program-aided language model", "program of thoughts", "program-aided reasoning", "reasoning with code", "code-based reasoning", "tool-integrated reasoning", "executing generated code", "code-assisted reasoning", "code-integrated reasoning", "code-aided reasoning", "Python interpreter", "program-aided", "code as reasoning", "interleaving code execution", "executable programs as rationales", "solve problems by writing code"],
+    aliases: ["interleaving python execution", "interleave code execution", "interleaved code execution", "executes python", "python interpreter calls", "calls to a python interpreter", "python execution with natural-language", "tool-integrated solving", "interleaving natural language and code", "interleave prose and programs", "prose and programs", "interleaving reasoning and code execution", "program-aided language model", "program of thoughts", "program-aided reasoning", "reasoning with code", "code-based reasoning", "tool-integrated reasoning", "executing generated code", "code-assisted reasoning", "code-integrated reasoning", "code-aided reasoning", "Python interpreter", "program-aided", "code as reasoning", "interleaving code execution", "executable programs as rationales", "solve problems by writing code"],
     related: ["code-generation", "mathematical-reasoning", "tool-use"],
   },
   {
@@ -805,7 +805,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     id: "mobile-agent",
     name: "Mobile and Smartphone Agents",
     acronyms: ["AndroidWorld"],
-    aliases: ["mobile agent", "smartphone agent", "Android agent", "mobile app automation", "mobile GUI agent", "mobile device control", "phone-use agent", "app agent", "smartphone GUI", "mobile device agent", "Android emulator", "mobile task automation", "operate mobile apps", "app navigation", "mobile assistant agent"],
+    aliases: ["operate Android apps", "Android apps", "smartphone apps", "operating apps", "operate apps", "phone apps", "Android in the Wild", "mobile agent", "smartphone agent", "Android agent", "mobile app automation", "mobile GUI agent", "mobile device control", "phone-use agent", "app agent", "smartphone GUI", "mobile device agent", "Android emulator", "mobile task automation", "operate mobile apps", "app navigation", "mobile assistant agent"],
     related: ["gui-agent", "llm-agent"],
   },
   {
@@ -1032,7 +1032,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "llm-as-a-judge",
     name: "LLM-as-a-Judge",
-    aliases: ["LLM-as-a-judge", "LLM judge", "LLM-based evaluation", "model-based evaluation", "GPT-4 as evaluator", "judge model", "automatic evaluation with LLMs", "position bias of LLM judges", "verbosity bias", "automatic judge", "judging responses", "pairwise judgments by a model", "evaluator model", "GPT-4 judge", "judge LLM", "LLM-as-judge", "LLM-as-evaluator", "model-as-a-judge", "LLM grader", "LLM rater", "self-preference bias", "Arena-Hard", "WildBench", "G-Eval"],
+    aliases: ["LLM evaluators", "LLM evaluator", "LLM-based evaluators", "LLM-based evaluator", "automatic evaluators", "judge models", "position bias", "evaluator biases", "evaluator bias", "judging the judges", "LLM-as-a-judge", "LLM judge", "LLM-based evaluation", "model-based evaluation", "GPT-4 as evaluator", "judge model", "automatic evaluation with LLMs", "position bias of LLM judges", "verbosity bias", "automatic judge", "judging responses", "pairwise judgments by a model", "evaluator model", "GPT-4 judge", "judge LLM", "LLM-as-judge", "LLM-as-evaluator", "model-as-a-judge", "LLM grader", "LLM rater", "self-preference bias", "Arena-Hard", "WildBench", "G-Eval"],
     related: ["reward-model", "nlg-evaluation", "rlaif", "llm-evaluation"],
   },
   {
@@ -1169,14 +1169,14 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "llm-interpretability",
     name: "Interpretability of Language Models",
-    aliases: ["LLM interpretability", "interpretability of language models", "interpretability of large language models", "explaining language models", "internal representations of language models", "understanding LLM internals", "model internals", "interpreting LLMs", "interpretability of LLMs", "inner workings of LLMs", "internal mechanisms of LLMs", "internal activations", "hidden states of LLMs", "knowledge neurons", "LLM internals"],
+    aliases: ["post-hoc explanations", "explanations in language models", "explain model predictions", "feature attribution", "saliency", "LLM interpretability", "interpretability of language models", "interpretability of large language models", "explaining language models", "internal representations of language models", "understanding LLM internals", "model internals", "interpreting LLMs", "interpretability of LLMs", "inner workings of LLMs", "internal mechanisms of LLMs", "internal activations", "hidden states of LLMs", "knowledge neurons", "LLM internals"],
     narrower: ["mechanistic-interpretability", "probing", "sparse-autoencoder", "logit-lens", "activation-steering", "natural-language-explanation"],
     related: ["explainable-ai", "cot-faithfulness"],
   },
   {
     id: "mechanistic-interpretability",
     name: "Mechanistic Interpretability",
-    aliases: ["mechanistic interpretability", "reverse-engineering neural networks", "transformer circuits", "interpretable features and circuits", "mech interp", "circuit-level understanding", "mechanistic understanding of transformers", "mechanistic analysis of LLMs"],
+    aliases: ["linear probes", "linear probe", "activation patching", "causal tracing", "decode from hidden states", "decoding hidden states", "reverse-engineering", "reverse-engineer", "seven-head circuit", "attribution patching", "mechanistic interpretability", "reverse-engineering neural networks", "transformer circuits", "interpretable features and circuits", "mech interp", "circuit-level understanding", "mechanistic understanding of transformers", "mechanistic analysis of LLMs"],
     narrower: ["circuit-analysis", "sparse-autoencoder", "superposition", "induction-heads"],
     related: ["probing", "logit-lens"],
   },
@@ -1236,7 +1236,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     id: "in-context-learning",
     name: "In-Context Learning",
     acronyms: ["ICL"],
-    aliases: ["many-shot", "many-shot prompting", "demonstrations in the prompt", "examples in the prompt", "in-prompt examples", "prompt demonstrations", "demonstrations in context", "in-context examples", "few-shot examples in the prompt", "hundreds of demonstrations", "thousands of demonstrations", "learning in context", "context demonstrations", "in-context learning", "few-shot prompting", "in-context example", "in-context demonstration", "few-shot demonstration", "many-shot in-context learning", "learning from demonstrations in the prompt", "transformers learn in context", "in-context learner", "few-shot exemplar", "one-shot prompting", "in-context ability", "in-context regression"],
+    aliases: ["inside the forward pass", "in the forward pass", "in one forward pass", "implement gradient descent in", "in-context linear regression", "learn linear functions in context", "mesa-optimization", "mesa-optimizer", "transformers implement learning algorithms", "many-shot", "many-shot prompting", "demonstrations in the prompt", "examples in the prompt", "in-prompt examples", "prompt demonstrations", "demonstrations in context", "in-context examples", "few-shot examples in the prompt", "hundreds of demonstrations", "thousands of demonstrations", "learning in context", "context demonstrations", "in-context learning", "few-shot prompting", "in-context example", "in-context demonstration", "few-shot demonstration", "many-shot in-context learning", "learning from demonstrations in the prompt", "transformers learn in context", "in-context learner", "few-shot exemplar", "one-shot prompting", "in-context ability", "in-context regression"],
     narrower: ["demonstration-selection"],
     related: ["prompt-engineering", "few-shot-learning", "induction-heads", "emergent-abilities"],
   },
@@ -1279,7 +1279,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "model-compression",
     name: "Model Compression",
-    aliases: ["model compression", "compressing neural networks", "compressed model", "LLM compression", "neural network compression", "compressing large language models", "compress LLMs", "model size reduction", "reduce model size", "compression of LLMs", "compression of neural networks", "DNN compression"],
+    aliases: ["embedding table compression", "compress embedding tables", "compressing embedding tables", "compositional embedding", "compositional embeddings", "hashing trick", "memory-efficient embedding", "shrinking", "shrink the model", "shrinks the model", "model compression", "compressing neural networks", "compressed model", "LLM compression", "neural network compression", "compressing large language models", "compress LLMs", "model size reduction", "reduce model size", "compression of LLMs", "compression of neural networks", "DNN compression"],
     narrower: ["model-quantization", "model-pruning", "knowledge-distillation", "low-rank-compression"],
     related: ["small-language-model", "llm-efficiency"],
   },
@@ -1314,8 +1314,8 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "knowledge-distillation",
     name: "Knowledge Distillation",
-    acronyms: ["KD"],
-    aliases: ["co-distillation", "codistillation", "federated distillation", "mutual learning", "ensemble distillation", "exchanging predictions", "exchange predictions", "exchange logits", "exchanging logits", "knowledge transfer from a larger", "transfer knowledge from a larger", "knowledge transfer from large", "similarity transfer", "relational distillation", "multi-teacher", "multiple teachers", "imitate the teacher", "match the teacher", "matching the teacher", "teacher's predictions", "teacher's soft labels", "teacher predictions", "teacher model", "teacher models", "student model", "student models", "teacher-guided", "teacher supervision", "compress a large teacher", "compressed student", "soft targets", "logit matching", "feature mimicking", "mimic the larger", "knowledge distillation", "distillation", "distill", "model distillation", "student network", "student networks", "teacher-student", "teacher-student compression", "teacher-student distillation", "teacher-student framework", "distilled student", "distill knowledge", "logit distillation", "on-policy distillation", "self-distillation", "large teacher model", "larger teacher model", "powerful teacher model", "pre-trained teacher model", "teacher and student models", "student and teacher models", "teacher-student model", "small student model", "smaller student model", "compact student model", "lightweight student model", "teacher network", "compact student", "mimic the teacher", "soft labels from a larger model", "soft labels from the teacher", "teacher's outputs", "teacher logits", "distillation loss", "feature distillation", "dark knowledge", "distilled model", "student LLM", "teacher LLM", "LLM distillation", "black-box distillation", "white-box distillation"],
+    acronyms: ["KD", "PATE"],
+    aliases: ["student training", "train a student", "trains a student", "trained student", "layer-aligned student", "teacher ensemble", "teacher-ensemble", "ensemble of teachers", "student classifier", "student transcription model", "student encoder", "student decoder", "co-distillation", "codistillation", "federated distillation", "mutual learning", "ensemble distillation", "exchanging predictions", "exchange predictions", "exchange logits", "exchanging logits", "knowledge transfer from a larger", "transfer knowledge from a larger", "knowledge transfer from large", "similarity transfer", "relational distillation", "multi-teacher", "multiple teachers", "imitate the teacher", "match the teacher", "matching the teacher", "teacher's predictions", "teacher's soft labels", "teacher predictions", "teacher model", "teacher models", "student model", "student models", "teacher-guided", "teacher supervision", "compress a large teacher", "compressed student", "soft targets", "logit matching", "feature mimicking", "mimic the larger", "knowledge distillation", "distillation", "distill", "model distillation", "student network", "student networks", "teacher-student", "teacher-student compression", "teacher-student distillation", "teacher-student framework", "distilled student", "distill knowledge", "logit distillation", "on-policy distillation", "self-distillation", "large teacher model", "larger teacher model", "powerful teacher model", "pre-trained teacher model", "teacher and student models", "student and teacher models", "teacher-student model", "small student model", "smaller student model", "compact student model", "lightweight student model", "teacher network", "compact student", "mimic the teacher", "soft labels from a larger model", "soft labels from the teacher", "teacher's outputs", "teacher logits", "distillation loss", "feature distillation", "dark knowledge", "distilled model", "student LLM", "teacher LLM", "LLM distillation", "black-box distillation", "white-box distillation"],
     narrower: ["reasoning-distillation"],
     related: ["model-compression", "small-language-model", "synthetic-data"],
   },
@@ -1760,5 +1760,19 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     name: "Safety Alignment Training",
     aliases: ["safety alignment", "safety fine-tuning", "safety-aligned", "safety training", "safety-tuned", "refusal training", "refusal behavior", "robust refusal", "learn to refuse", "refuse harmful", "harmlessness training", "harmless and helpful", "helpful and harmless", "safe RLHF", "safety preference data", "safety reward", "deliberative alignment", "adversarial safety training"],
     related: ["llm-alignment", "preference-optimization"],
+  },
+  {
+    id: "watermarking",
+    name: "Watermarking and Provenance of Model Outputs",
+    aliases: ["watermark", "watermarks", "watermarking", "watermarked", "invisible marking", "hidden signatures", "hidden signature", "radioactive data", "radioactive traces", "provenance signals", "provenance signal", "content provenance", "detecting machine-written text", "machine-written text", "dataset inference", "did you train on my data", "fingerprinting models", "model fingerprinting"],
+    narrower: ["llm-watermarking", "image-watermarking"],
+    related: ["machine-generated-text-detection", "membership-inference"],
+  },
+  {
+    id: "ml-engineering-agent",
+    name: "Machine-Learning Engineering and Data-Science Agents",
+    acronyms: ["MLE-bench", "Kaggle"],
+    aliases: ["ML engineering agent", "machine learning engineering agent", "AutoML agent", "data science agent", "data-science agent", "agentic data science", "LLM-driven loop", "writes, runs and debugs", "write, run and debug", "runs and debugs", "automated machine learning with LLMs", "AI research agent", "automated experimentation"],
+    related: ["llm-agent", "automl", "software-engineering-agent"],
   },
 ];

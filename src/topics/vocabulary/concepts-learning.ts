@@ -988,7 +988,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "reward-model",
     name: "Reward Models",
-    aliases: [
+    aliases: ["quality estimators as rewards", "quality estimator as reward", "quality estimation as reward", "QE-based reward", "metric-based reward", "reward from a quality estimator", "preference scorers", "learned preference scorer", "preference signal", "preference signals", 
       "reward model",
       "reward modeling",
       "learned reward model",
@@ -1111,7 +1111,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "rl-for-llm",
     name: "Reinforcement Learning for Language Models",
-    aliases: [
+    aliases: ["expert iteration", "learns from its own verified", "reinforcement from verified", 
       "reinforcement learning for large language models",
       "reinforcement learning for language models",
       "rl fine-tuning of language models",
@@ -1319,7 +1319,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "continual-learning",
     name: "Continual Learning",
-    aliases: [
+    aliases: ["adding new languages", "add new languages", "adding languages", "incrementally adding", "incrementally add", "extend to new languages", "new languages without", 
       "continual learning",
       "lifelong learning",
       "incremental learning",
@@ -1363,7 +1363,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "catastrophic-forgetting",
     name: "Catastrophic Forgetting",
-    aliases: ["forgetting rate", "alignment tax", "models forget", "makes models forget", "what fine-tuning forgets", "capability regression", "regression on general capabilities", "retain general capabilities", "retention of general capabilities", "preserve general capabilities", "degradation of general capabilities", "lose previously acquired", "erodes pre-trained knowledge", "knowledge erosion", "loss of pre-trained capabilities", 
+    aliases: ["without eroding", "eroding the old", "eroding previously", "degrading previously learned", "degrading the old", "preserve the old", "without degrading existing", "retain previously learned", "retaining old", "forgetting rate", "alignment tax", "models forget", "makes models forget", "what fine-tuning forgets", "capability regression", "regression on general capabilities", "retain general capabilities", "retention of general capabilities", "preserve general capabilities", "degradation of general capabilities", "lose previously acquired", "erodes pre-trained knowledge", "knowledge erosion", "loss of pre-trained capabilities", 
       "catastrophic forgetting",
       "catastrophic interference",
       "forgetting of previously learned tasks",
@@ -1681,7 +1681,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "metric-based-few-shot-learning",
     name: "Metric-Based Few-Shot Learning",
-    aliases: [
+    aliases: ["learned comparison network", "comparison network", "relation network", "learned similarity to a few", "only five examples", "few good examples", "new product categories", 
       "metric-based meta-learning",
       "metric-based few-shot learning",
       "prototypical network",
@@ -1778,7 +1778,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
     id: "few-shot-learning",
     name: "Few-Shot Learning",
     acronyms: ["FSCIL"],
-    aliases: ["few-shot class-incremental learning", "few-shot incremental learning", "episodic training", "episodic meta-training", "episodic adaptation", "episodes sampled", "support set", "query set", "few measurements", "a handful of measurements", "few labelled measurements", "adapt to new tasks from few", "new tasks from a few", "handful of labelled", "small number of labelled examples", "tens of examples", 
+    aliases: ["only five examples", "five examples", "five labelled examples", "from five examples", "new categories with only", "few reference images", "few-shot class-incremental learning", "few-shot incremental learning", "episodic training", "episodic meta-training", "episodic adaptation", "episodes sampled", "support set", "query set", "few measurements", "a handful of measurements", "few labelled measurements", "adapt to new tasks from few", "new tasks from a few", "handful of labelled", "small number of labelled examples", "tens of examples", 
       "few-shot learning",
       "few-shot classification",
       "few-shot recognition",
@@ -4013,7 +4013,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "time-series-forecasting",
     name: "Time-Series Forecasting",
-    aliases: [
+    aliases: ["demand prediction", "electricity demand", "day-ahead", "traffic forecasting", "traffic prediction", "forecasting horizon", "quantile forecasts", "online forecasting", "traffic predictors", "electricity predictors", "retail demand", "sales forecasting", 
       "time series forecasting",
       "time-series prediction",
       "long-term time series forecasting",
@@ -4110,7 +4110,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "recommender-system",
     name: "Recommender Systems",
-    aliases: [
+    aliases: ["content feeds", "content feed", "user engagement", "slate recommendation", "slates", "new users from", "two-tower retriever", "two-tower retrievers", 
       "recommender system",
       "recommendation system",
       "recommendation model",
@@ -4362,7 +4362,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "anomaly-detection",
     name: "Anomaly Detection",
-    aliases: [
+    aliases: ["abnormal events", "abnormal event detection", "outlier scoring", "payment fraud", "defect detection", "spotting defects", "unusual events", "video anomaly", "anomalous behaviour", "mule accounts", 
       "anomaly detection",
       "outlier detection",
       "novelty detection",
@@ -4941,5 +4941,12 @@ export const LEARNING_CONCEPTS: Concept[] = [
     acronyms: ["EHR", "EHRs", "MIMIC-IV", "MIMIC-III"],
     aliases: ["electronic health records", "electronic health record", "health records", "clinical notes", "machine learning for healthcare", "AI in healthcare", "healthcare AI", "clinical machine learning", "clinical risk prediction", "patient outcome prediction", "mortality prediction", "sepsis prediction", "hospital readmission", "clinical decision support", "medical large language model", "clinical large language model", "medical LLM", "clinical LLM"],
     related: ["biomedical-nlp"],
+  },
+  {
+    id: "prior-fitted-network",
+    name: "Prior-Fitted Networks",
+    acronyms: ["PFN", "PFNs", "TabPFN"],
+    aliases: ["prior-fitted network", "prior-fitted transformer", "trained on synthetic datasets to predict", "classifies unseen datasets", "unseen datasets in one forward pass", "amortized inference over datasets", "meta-trained on synthetic tasks"],
+    related: ["meta-learning", "in-context-learning", "tabular-learning"],
   },
 ];

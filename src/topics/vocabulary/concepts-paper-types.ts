@@ -5,7 +5,8 @@ export const PAPER_TYPE_CONCEPTS: Concept[] = [
   {
     id: "literature-survey",
     name: "Literature Survey",
-    aliases: ["an overview", "overview of", "we overview", "this overview", "this article reviews", "this paper reviews", "we summarize recent", "we organize the literature", "organize existing work", "open problems and future directions", 
+    acronyms: ["SoK"],
+    aliases: ["a survey", "survey", "a systematization", "systematization of knowledge", "taxonomy and critical review", "critical review", "a review", "a critical survey", "review and roadmap", "an overview", "overview of", "we overview", "this overview", "this article reviews", "this paper reviews", "we summarize recent", "we organize the literature", "organize existing work", "open problems and future directions", 
       "this survey",
       "a survey of",
       "a survey on",

@@ -535,7 +535,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "diffusion-model",
     name: "Diffusion Models",
-    aliases: [
+    aliases: ["diffusion purification", "diffusion-based purification", "noise-then-denoise", "regeneration attack", 
       "diffusion model", "denoising diffusion", "denoising diffusion probabilistic model",
       "denoising probabilistic model", "diffusion probabilistic model", "score-based generative model",
       "score-based model", "score-based diffusion", "score matching generative", "reverse diffusion process",
@@ -1043,7 +1043,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "multimodal-large-language-model",
     name: "Multimodal Large Language Models",
-    aliases: [
+    aliases: ["video chat model", "video chat", "video-language model", "video LLM", "video large language model", "Video-LLM", "video-language assistant", 
       "multimodal large language model", "multimodal LLM", "large vision-language model", "large multimodal model",
       "vision large language model", "omni-modal model", "omni-modal language model", "multimodal foundation model",
       "LLaVA", "GPT-4V", "Qwen2.5-VL", "InternVL", "visual encoder connected to a language model",
@@ -2420,5 +2420,11 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
     field: "other",
     aliases: ["pairwise sequence alignment", "multiple sequence alignment", "Smith-Waterman", "Needleman-Wunsch", "BLAST search", "read alignment", "sequence alignment algorithm"],
     related: ["protein-structure-prediction"],
+  },
+  {
+    id: "paper-watermarks",
+    name: "Watermarks in Paper and Manuscripts (codicology)",
+    field: "other",
+    aliases: ["papermaking", "paper mill", "paper mills", "watermarked paper", "manuscript paper", "codicology", "paper historians", "laid lines", "chain lines", "early modern paper", "printed books", "archival paper", "banknote security features", "banknotes"],
   },
 ];
