@@ -1,5 +1,5 @@
 // Development aid: for one evaluation set, the relevant papers each topic or interest missed and the wrong ones it
-// took, with the concepts the matcher found in each paper. Never on the fourth held-out set (the honest one).
+// took, with the concepts the matcher found in each paper. Never on the fifth held-out set (the honest one).
 import { parseArgs } from "node:util";
 import { matchPaper, zonePaper } from "../src/topics/match.ts";
 import { TOPICS, topicWeights } from "../src/topics/catalog.ts";
@@ -10,7 +10,7 @@ import { projectVocabulary } from "../src/topics/vocabulary/index.ts";
 import { loadSharedSet, loadWrittenSet } from "../test/support/matching-eval.ts";
 
 const { values } = parseArgs({ options: { set: { type: "string", default: "dev-papers.json" }, only: { type: "string" } } });
-if (values.set!.includes("heldout4")) throw new Error("the fourth held-out set is not for diagnosis: it is the honest measurement");
+if (values.set!.includes("heldout5")) throw new Error("the fifth held-out set is not for diagnosis: it is the honest measurement");
 const set = values.set === "shared" ? loadSharedSet() : loadWrittenSet(values.set!);
 const vocabulary = projectVocabulary();
 const hitsOf = (p: { title: string; abstract: string }) => matchPaper(vocabulary.matcher, zonePaper(p));
