@@ -33,6 +33,7 @@ export const TOPICS: TopicDefinition[] = [
     name: "Reasoning & Chain-of-Thought",
     description: "How language models reason: chain-of-thought, step-by-step reasoning, decomposition.",
     concepts: {
+      "causal-reasoning-llm": 0.6,
       "llm-reasoning": 1,
       "chain-of-thought": 1,
       "self-consistency": 1,
@@ -77,6 +78,7 @@ export const TOPICS: TopicDefinition[] = [
     name: "LLM Agents & Tool Use",
     description: "Agents acting in web, GUI and mobile environments; tool calling; agent training and planning.",
     concepts: {
+      "ai-scientist": 0.7,
       "ml-engineering-agent": 0.8,
       "robot-task-planning": 0.7,
       "program-aided-reasoning": 0.6,
@@ -106,6 +108,7 @@ export const TOPICS: TopicDefinition[] = [
     name: "Reinforcement Learning",
     description: "RL algorithms and RL-based training: RLHF, policy optimization, deep RL.",
     concepts: {
+      "plasticity-loss": 0.5,
       "reinforcement-learning": 1,
       "rl-for-llm": 1,
       rlhf: 1,
@@ -303,6 +306,7 @@ export const TOPICS: TopicDefinition[] = [
     name: "Vision-Language & Multimodal",
     description: "Vision-language models, multimodal LLMs, speech and audio with text.",
     concepts: {
+      "sign-language-recognition": 0.6,
       "radiology-report-generation": 0.8,
       "vision-language-model": 1,
       "multimodal-large-language-model": 1,

@@ -65,7 +65,7 @@ export const GENERAL_CONCEPTS: Concept[] = [
     id: "training-efficiency",
     name: "Training Efficiency",
     // Unlike the passing claims above, these name what the paper is about.
-    aliases: [
+    aliases: ["accelerates language model training", "accelerate language model training", "faster language model training", "speeds up pretraining", "accelerate pretraining", "accelerates pretraining", "faster pretraining", 
       "efficient training", "training efficiency", "faster training", "compute-efficient", "compute-efficient training",
       "accelerate training", "accelerating training", "training acceleration", "speed up training", "speeds up training",
       "reduce training cost", "reduces training cost", "training cost reduction", "time-to-accuracy", "lab-sized resources",

@@ -65,7 +65,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "sparse-attention",
     name: "Sparse Attention",
-    aliases: ["sparse attention", "sliding window attention", "local attention", "block-sparse attention", "dilated attention", "native sparse attention", "dynamic sparse attention", "attention sparsity", "windowed attention", "top-k attention", "attention sparsification", "Longformer", "BigBird", "local-global attention", "strided attention", "sparse attention pattern", "sparse attention mask"],
+    aliases: ["sparse spatiotemporal attention", "sparse spatial-temporal attention", "sparse 3D attention", "sparse video attention", "sparse attention", "sliding window attention", "local attention", "block-sparse attention", "dilated attention", "native sparse attention", "dynamic sparse attention", "attention sparsity", "windowed attention", "top-k attention", "attention sparsification", "Longformer", "BigBird", "local-global attention", "strided attention", "sparse attention pattern", "sparse attention mask"],
     related: ["efficient-attention", "long-context", "kv-cache-compression"],
   },
   {
@@ -324,7 +324,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "curriculum-learning",
     name: "Curriculum Learning",
-    aliases: ["curriculum learning", "easy-to-hard curriculum", "difficulty-based curriculum", "automatic curriculum", "curriculum fine-tuning", "easy-to-hard training", "training samples by difficulty", "curriculum sampling", "anti-curriculum", "competence-based curriculum", "curriculum strategy for training", "difficulty-aware curriculum"],
+    aliases: ["ordering documents by difficulty", "ordering data by difficulty", "order training data by difficulty", "easy-to-hard ordering", "difficulty ordering", "easy examples first", "easy tokens first", "data ordering", "training order", "order of training data", "sequence of training data", "curriculum learning", "easy-to-hard curriculum", "difficulty-based curriculum", "automatic curriculum", "curriculum fine-tuning", "easy-to-hard training", "training samples by difficulty", "curriculum sampling", "anti-curriculum", "competence-based curriculum", "curriculum strategy for training", "difficulty-aware curriculum"],
     related: ["data-mixture", "data-selection"],
   },
   {
@@ -385,7 +385,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "instruction-data-synthesis",
     name: "Instruction Data Synthesis",
-    aliases: ["curating instructions", "curated instructions", "instruction curation", "skill mix", "skill mixture", "instruction data pipeline", "multi-faceted instructions", "diverse instructions", "synthesize instructions", "instruction generation", "synthetic visual instruction data", "synthesize instruction data", "self-instruct", "instruction data generation", "synthetic instruction data", "Evol-Instruct", "instruction synthesis", "instruction evolution", "bootstrapping instructions from a language model", "synthetic instructions", "machine-generated instructions", "LLM-generated instructions", "seed instructions", "instruction augmentation", "generated instruction data", "evolving instructions", "instruction rewriting", "WizardLM"],
+    aliases: ["synthesizing training data", "synthesize training examples", "synthesized instruction data", "function-calling data", "tool-use data", "synthesizing verified", "API invocation data", "verified API calls", "synthetic function-calling", "synthetic tool-use", "curating instructions", "curated instructions", "instruction curation", "skill mix", "skill mixture", "instruction data pipeline", "multi-faceted instructions", "diverse instructions", "synthesize instructions", "instruction generation", "synthetic visual instruction data", "synthesize instruction data", "self-instruct", "instruction data generation", "synthetic instruction data", "Evol-Instruct", "instruction synthesis", "instruction evolution", "bootstrapping instructions from a language model", "synthetic instructions", "machine-generated instructions", "LLM-generated instructions", "seed instructions", "instruction augmentation", "generated instruction data", "evolving instructions", "instruction rewriting", "WizardLM"],
     related: ["synthetic-data", "instruction-tuning"],
   },
   {
@@ -407,7 +407,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "llm-alignment",
     name: "Alignment of Language Models",
-    aliases: ["alignment faking", "deceptive alignment", "fake alignment", "aligned behavior", "misaligned behavior", "LLM alignment", "alignment of large language models", "aligning language models", "language model alignment", "human preference alignment", "alignment tuning", "aligned with human values", "value alignment", "AI alignment", "helpful, honest and harmless", "aligning LLMs", "alignment with human preferences", "alignment to human values", "helpful and harmless", "alignment tax", "alignment fine-tuning", "align AI systems", "human-aligned"],
+    aliases: ["direct alignment algorithms", "direct alignment", "online alignment", "online and offline alignment", "reward model overoptimization", "reward overoptimization", "alignment faking", "deceptive alignment", "fake alignment", "aligned behavior", "misaligned behavior", "LLM alignment", "alignment of large language models", "aligning language models", "language model alignment", "human preference alignment", "alignment tuning", "aligned with human values", "value alignment", "AI alignment", "helpful, honest and harmless", "aligning LLMs", "alignment with human preferences", "alignment to human values", "helpful and harmless", "alignment tax", "alignment fine-tuning", "align AI systems", "human-aligned"],
     narrower: ["preference-optimization", "rlhf", "constitutional-ai", "inference-time-alignment", "pluralistic-alignment", "scalable-oversight"],
     related: ["llm-safety", "reward-model", "sycophancy"],
   },
@@ -444,7 +444,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     id: "dpo-variants",
     name: "DPO Variants (IPO, KTO, SimPO, ORPO, …)",
     acronyms: ["KTO", "SimPO", "ORPO", "cDPO", "rDPO", "TDPO"],
-    aliases: ["Kahneman-Tversky optimization", "simple preference optimization", "odds ratio preference optimization", "identity preference optimization", "iterative DPO", "online DPO", "step-level DPO", "step-DPO", "reference-free preference optimization", "length-regularized DPO", "variants of DPO", "DPO extensions", "token-level DPO", "multi-turn DPO", "contrastive preference optimization", "self-play preference optimization", "SPPO", "β-DPO", "listwise preference optimization", "sequence likelihood calibration"],
+    aliases: ["reference-free alignment", "reference-free offline alignment", "offline alignment", "length-normalized margin", "length-normalized reward", "length-normalized", "margin-based preference", "Kahneman-Tversky optimization", "simple preference optimization", "odds ratio preference optimization", "identity preference optimization", "iterative DPO", "online DPO", "step-level DPO", "step-DPO", "reference-free preference optimization", "length-regularized DPO", "variants of DPO", "DPO extensions", "token-level DPO", "multi-turn DPO", "contrastive preference optimization", "self-play preference optimization", "SPPO", "β-DPO", "listwise preference optimization", "sequence likelihood calibration"],
     related: ["direct-preference-optimization"],
   },
   {
@@ -727,7 +727,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "software-engineering-agent",
     name: "Software Engineering Agents",
-    aliases: ["real-world GitHub issues", "resolving GitHub issues", "issue resolution", "software engineering agent", "SWE-bench", "SWE-agent", "coding agent", "repository-level code generation", "repository-level", "GitHub issue resolution", "agentic coding", "AI software engineer", "resolve GitHub issues", "software development agent", "autonomous programming", "OpenHands", "SWE-Gym", "SWE-bench Verified", "software engineering tasks with LLM agents"],
+    aliases: ["GitHub issues", "repository navigation", "agent-computer interface", "navigate the repository", "code repository agent", "real-world GitHub issues", "resolving GitHub issues", "issue resolution", "software engineering agent", "SWE-bench", "SWE-agent", "coding agent", "repository-level code generation", "repository-level", "GitHub issue resolution", "agentic coding", "AI software engineer", "resolve GitHub issues", "software development agent", "autonomous programming", "OpenHands", "SWE-Gym", "SWE-bench Verified", "software engineering tasks with LLM agents"],
     related: ["llm-agent", "code-generation", "automated-program-repair"],
   },
   {
@@ -791,7 +791,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     id: "web-agent",
     name: "Web Agents",
     acronyms: ["WebArena", "WebShop", "Mind2Web"],
-    aliases: ["web agent", "web navigation", "web navigation agent", "browsing agent", "web browsing agent", "web automation", "website interaction", "browser assistant", "browser agent", "browser-based agent", "acts in a web browser", "navigate websites", "navigating web pages", "web task", "VisualWebArena", "WebVoyager", "browser automation", "web interaction agent", "operate web browsers"],
+    aliases: ["browsing tasks", "long-horizon browsing", "self-hosted websites", "realistic websites", "e-commerce websites", "web environments", "web tasks", "forum websites", "browse websites", "web agent", "web navigation", "web navigation agent", "browsing agent", "web browsing agent", "web automation", "website interaction", "browser assistant", "browser agent", "browser-based agent", "acts in a web browser", "navigate websites", "navigating web pages", "web task", "VisualWebArena", "WebVoyager", "browser automation", "web interaction agent", "operate web browsers"],
     related: ["gui-agent", "deep-research-agent", "llm-agent"],
   },
   {
@@ -1032,7 +1032,7 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
   {
     id: "llm-as-a-judge",
     name: "LLM-as-a-Judge",
-    aliases: ["LLM evaluators", "LLM evaluator", "LLM-based evaluators", "LLM-based evaluator", "automatic evaluators", "judge models", "position bias", "evaluator biases", "evaluator bias", "judging the judges", "LLM-as-a-judge", "LLM judge", "LLM-based evaluation", "model-based evaluation", "GPT-4 as evaluator", "judge model", "automatic evaluation with LLMs", "position bias of LLM judges", "verbosity bias", "automatic judge", "judging responses", "pairwise judgments by a model", "evaluator model", "GPT-4 judge", "judge LLM", "LLM-as-judge", "LLM-as-evaluator", "model-as-a-judge", "LLM grader", "LLM rater", "self-preference bias", "Arena-Hard", "WildBench", "G-Eval"],
+    aliases: ["automated judges", "automated judge", "grade proofs", "grading proofs", "proof grading", "automatic grading", "LLM graders", "model graders", "grader model", "LLM evaluators", "LLM evaluator", "LLM-based evaluators", "LLM-based evaluator", "automatic evaluators", "judge models", "position bias", "evaluator biases", "evaluator bias", "judging the judges", "LLM-as-a-judge", "LLM judge", "LLM-based evaluation", "model-based evaluation", "GPT-4 as evaluator", "judge model", "automatic evaluation with LLMs", "position bias of LLM judges", "verbosity bias", "automatic judge", "judging responses", "pairwise judgments by a model", "evaluator model", "GPT-4 judge", "judge LLM", "LLM-as-judge", "LLM-as-evaluator", "model-as-a-judge", "LLM grader", "LLM rater", "self-preference bias", "Arena-Hard", "WildBench", "G-Eval"],
     related: ["reward-model", "nlg-evaluation", "rlaif", "llm-evaluation"],
   },
   {
@@ -1315,14 +1315,14 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     id: "knowledge-distillation",
     name: "Knowledge Distillation",
     acronyms: ["KD", "PATE"],
-    aliases: ["student training", "train a student", "trains a student", "trained student", "layer-aligned student", "teacher ensemble", "teacher-ensemble", "ensemble of teachers", "student classifier", "student transcription model", "student encoder", "student decoder", "co-distillation", "codistillation", "federated distillation", "mutual learning", "ensemble distillation", "exchanging predictions", "exchange predictions", "exchange logits", "exchanging logits", "knowledge transfer from a larger", "transfer knowledge from a larger", "knowledge transfer from large", "similarity transfer", "relational distillation", "multi-teacher", "multiple teachers", "imitate the teacher", "match the teacher", "matching the teacher", "teacher's predictions", "teacher's soft labels", "teacher predictions", "teacher model", "teacher models", "student model", "student models", "teacher-guided", "teacher supervision", "compress a large teacher", "compressed student", "soft targets", "logit matching", "feature mimicking", "mimic the larger", "knowledge distillation", "distillation", "distill", "model distillation", "student network", "student networks", "teacher-student", "teacher-student compression", "teacher-student distillation", "teacher-student framework", "distilled student", "distill knowledge", "logit distillation", "on-policy distillation", "self-distillation", "large teacher model", "larger teacher model", "powerful teacher model", "pre-trained teacher model", "teacher and student models", "student and teacher models", "teacher-student model", "small student model", "smaller student model", "compact student model", "lightweight student model", "teacher network", "compact student", "mimic the teacher", "soft labels from a larger model", "soft labels from the teacher", "teacher's outputs", "teacher logits", "distillation loss", "feature distillation", "dark knowledge", "distilled model", "student LLM", "teacher LLM", "LLM distillation", "black-box distillation", "white-box distillation"],
+    aliases: ["pretrained teacher", "pre-trained teacher", "text-to-image teacher", "diffusion teacher", "teacher diffusion model", "score-matching a teacher", "one-step student", "few-step student", "into 1.5B students", "small students", "into students", "student training", "train a student", "trains a student", "trained student", "layer-aligned student", "teacher ensemble", "teacher-ensemble", "ensemble of teachers", "student classifier", "student transcription model", "student encoder", "student decoder", "co-distillation", "codistillation", "federated distillation", "mutual learning", "ensemble distillation", "exchanging predictions", "exchange predictions", "exchange logits", "exchanging logits", "knowledge transfer from a larger", "transfer knowledge from a larger", "knowledge transfer from large", "similarity transfer", "relational distillation", "multi-teacher", "multiple teachers", "imitate the teacher", "match the teacher", "matching the teacher", "teacher's predictions", "teacher's soft labels", "teacher predictions", "teacher model", "teacher models", "student model", "student models", "teacher-guided", "teacher supervision", "compress a large teacher", "compressed student", "soft targets", "logit matching", "feature mimicking", "mimic the larger", "knowledge distillation", "distillation", "distill", "model distillation", "student network", "student networks", "teacher-student", "teacher-student compression", "teacher-student distillation", "teacher-student framework", "distilled student", "distill knowledge", "logit distillation", "on-policy distillation", "self-distillation", "large teacher model", "larger teacher model", "powerful teacher model", "pre-trained teacher model", "teacher and student models", "student and teacher models", "teacher-student model", "small student model", "smaller student model", "compact student model", "lightweight student model", "teacher network", "compact student", "mimic the teacher", "soft labels from a larger model", "soft labels from the teacher", "teacher's outputs", "teacher logits", "distillation loss", "feature distillation", "dark knowledge", "distilled model", "student LLM", "teacher LLM", "LLM distillation", "black-box distillation", "white-box distillation"],
     narrower: ["reasoning-distillation"],
     related: ["model-compression", "small-language-model", "synthetic-data"],
   },
   {
     id: "small-language-model",
     name: "Small Language Models",
-    aliases: ["on-device model", "on-device assistant", "runs on a smartphone", "on a smartphone", "small multimodal model", "compact multimodal model", "small vision-language model", "tiny model", "small-scale model", "edge model", "compact model", "lightweight model", "billion-parameter model that runs", "small language model", "compact language model", "tiny language model", "lightweight language model", "on-device language model", "on-device LLM", "edge deployment of LLMs", "mobile LLM", "sub-billion parameter model", "smaller language model", "small LLM", "compact LLM", "lightweight LLM", "tiny LLM", "edge LLM", "small-scale language model", "sub-billion", "TinyLlama", "SmolLM", "MobileLLM", "Phi-3", "Phi-4", "LLMs on edge devices"],
+    aliases: ["compact vision-language model", "compact vision-language models", "compact VLM", "compact VLMs", "small VLM", "small VLMs", "tiny vision-language model", "small multimodal models", "on-device model", "on-device assistant", "runs on a smartphone", "on a smartphone", "small multimodal model", "compact multimodal model", "small vision-language model", "tiny model", "small-scale model", "edge model", "compact model", "lightweight model", "billion-parameter model that runs", "small language model", "compact language model", "tiny language model", "lightweight language model", "on-device language model", "on-device LLM", "edge deployment of LLMs", "mobile LLM", "sub-billion parameter model", "smaller language model", "small LLM", "compact LLM", "lightweight LLM", "tiny LLM", "edge LLM", "small-scale language model", "sub-billion", "TinyLlama", "SmolLM", "MobileLLM", "Phi-3", "Phi-4", "LLMs on edge devices"],
     related: ["knowledge-distillation", "model-compression", "llm-efficiency"],
   },
   {
@@ -1774,5 +1774,17 @@ export const LANGUAGE_CONCEPTS: Concept[] = [
     acronyms: ["MLE-bench", "Kaggle"],
     aliases: ["ML engineering agent", "machine learning engineering agent", "AutoML agent", "data science agent", "data-science agent", "agentic data science", "LLM-driven loop", "writes, runs and debugs", "write, run and debug", "runs and debugs", "automated machine learning with LLMs", "AI research agent", "automated experimentation"],
     related: ["llm-agent", "automl", "software-engineering-agent"],
+  },
+  {
+    id: "causal-reasoning-llm",
+    name: "Causal Reasoning in Language Models",
+    aliases: ["causal reasoning", "ladder of causation", "counterfactual reasoning", "causal questions", "interventional reasoning", "causal inference abilities of language models", "cause and effect reasoning", "causal judgment"],
+    related: ["causal-inference", "llm-reasoning"],
+  },
+  {
+    id: "ai-scientist",
+    name: "Automated Scientific Discovery with LLMs",
+    aliases: ["AI scientist", "automated scientific discovery", "hypothesis generation", "hypothesis generators", "generate hypotheses", "LLM-driven discovery", "LLM-guided discovery", "autonomous research", "automated research", "research ideation", "scientific agents", "LLMs as scientists"],
+    related: ["llm-agent", "ai-for-science", "symbolic-regression"],
   },
 ];

@@ -8,7 +8,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "reinforcement-learning",
     name: "Reinforcement Learning",
-    aliases: [
+    aliases: ["deep RL agents", "value-based agents", "value-based deep agents", "value-based deep reinforcement", "value-based methods", "deep agents", 
       "reinforcement learning",
       "deep reinforcement learning",
       "deep rl",
@@ -2350,7 +2350,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "active-learning",
     name: "Active Learning",
-    aliases: [
+    aliases: ["acquisition function", "acquisition functions", "batch acquisition", "Bayesian acquisition", "query selection", "which comparisons", "which prompts deserve", "label-efficient", "label efficiency", "choosing which simulations to run", "which simulations to run", "selecting the first labeling budget", "cold-start active learning", "annotation-efficient", "deciding what to label", "human labeling effort", "adaptive data collection", 
       "active learning",
       "query strategy",
       "uncertainty sampling",
@@ -3302,7 +3302,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "uncertainty-quantification",
     name: "Uncertainty Quantification",
-    aliases: [
+    aliases: ["last-layer posterior", "last-layer posteriors", "Laplace approximation", "posterior predictive", "Monte Carlo dropout", "MC dropout", "ensemble forecasts", "probabilistic forecasts", "calibrated ensemble", "overconfident", "overconfidence", "confidence signals", "predict when a chain of thought is wrong", "predicting when the model is wrong", "error prediction", "failure prediction", "prediction intervals", "credible intervals", "uncertainty for reward models", "uncertainty-aware reward", 
       "uncertainty quantification",
       "uncertainty estimation",
       "predictive uncertainty",
@@ -3319,7 +3319,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "know when they do not know",
     ],
     acronyms: ["UQ"],
-    narrower: ["calibration", "conformal-prediction", "bayesian-deep-learning", "deep-ensemble"],
+    narrower: ["calibration", "conformal-prediction", "bayesian-deep-learning", "deep-ensemble", "llm-uncertainty"],
     related: ["selective-prediction", "ood-detection", "active-learning", "hallucination"],
   },
   {
@@ -4609,7 +4609,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "algorithmic-fairness",
     name: "Algorithmic Fairness",
-    aliases: [
+    aliases: ["underrepresented groups", "disproportionately fail", "disproportionately affect", "differential treatment", "stereotypes", "stereotype", "occupational stereotypes", "demographic bias", "demographic biases", "social bias", "social biases", "dialect bias", "penalize dialect", "fairly across", "across demographic groups", "worst-group", "worst-group accuracy", "group robustness", "group-robust", "equal opportunity", "fair regression", "fair ranking", "fair representation", "bias audit", "auditing bias", "auditing for bias", "representational harm", "representational harms", "allocational harm", 
       "algorithmic fairness",
       "fairness in machine learning",
       "fair machine learning",

@@ -474,7 +474,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "sign-language-recognition",
     name: "Sign Language Recognition and Translation",
-    aliases: ["sign language recognition", "sign language translation", "sign language production", "continuous sign language recognition", "fingerspelling recognition", "sign language understanding", "sign language video", "sign language generation", "gloss-free", "sign gloss", "sign spotting"],
+    aliases: ["signed languages", "signed language", "sign languages", "sign language corpus", "sign language data", "signers", "deaf signers", "broadcast interpretation", "sign language recognition", "sign language translation", "sign language production", "continuous sign language recognition", "fingerspelling recognition", "sign language understanding", "sign language video", "sign language generation", "gloss-free", "sign gloss", "sign spotting"],
     related: ["action-recognition"],
   },
   {
@@ -1670,7 +1670,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "neural-operator",
     name: "Neural Operators",
-    aliases: ["neural operator", "Fourier neural operator", "operator learning", "graph neural operator", "transformer neural operator", "neural operator for PDEs", "DeepONet", "learning solution operators", "function-to-function", "mappings between function spaces", "infinite-dimensional function spaces", "discretization-invariant", "resolution-invariant"],
+    aliases: ["PDE surrogate", "PDE surrogates", "physics surrogate", "physics surrogates", "neural PDE surrogate", "branch-trunk", "branch and trunk networks", "solution operator", "operator network", "operator networks", "PDE families", "parametric PDEs", "surrogate model for PDEs", "in-context operator learning", "neural operator", "Fourier neural operator", "operator learning", "graph neural operator", "transformer neural operator", "neural operator for PDEs", "DeepONet", "learning solution operators", "function-to-function", "mappings between function spaces", "infinite-dimensional function spaces", "discretization-invariant", "resolution-invariant"],
     acronyms: ["FNO"],
     related: ["neural-pde-solver", "physics-informed-neural-network"],
   },
