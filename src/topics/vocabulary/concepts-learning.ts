@@ -1841,7 +1841,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "transfer-learning",
     name: "Transfer Learning",
-    aliases: [
+    aliases: ["pre-trained model transfer", "fine-tuning pre-trained models", "transfer performance", "transfer ability", "feature transfer", "fine-tuning from ImageNet", "knowledge reuse", "transferable features", 
       "transfer learning",
       "knowledge transfer",
       "transferability of representations",
@@ -1869,7 +1869,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "multi-task-learning",
     name: "Multi-Task Learning",
-    aliases: [
+    aliases: ["multitask learning", "auxiliary task", "task relationship", "task grouping", "MGDA", "Nash-MTL", "CAGrad", "uncertainty weighting", "GradNorm", "shared encoder for multiple tasks", 
       "multi-task learning",
       "multi-task training",
       "joint training on multiple tasks",
@@ -1892,13 +1892,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "soft parameter sharing",
       "negative transfer between tasks",
     ],
-    acronyms: ["MTL", "PCGrad"],
+    acronyms: ["MTL", "PCGrad", "MGDA", "CAGrad", "GradNorm"],
     related: ["transfer-learning", "continual-learning", "model-merging"],
   },
   {
     id: "domain-adaptation",
     name: "Domain Adaptation",
-    aliases: [
+    aliases: ["domain shift adaptation", "domain gap", "adversarial domain adaptation", "Office-31", "Office-Home", "VisDA", "DomainNet", "domain transfer", "multi-source domain adaptation", "semi-supervised domain adaptation", "open-set domain adaptation", 
       "domain adaptation",
       "unsupervised domain adaptation",
       "cross-domain adaptation",
@@ -1924,14 +1924,15 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "GTA5-to-Cityscapes",
       "GTA-to-Cityscapes",
     ],
-    acronyms: ["UDA", "DANN"],
+    acronyms: ["UDA", "DANN", "MSDA", "SSDA", "VisDA"],
     narrower: ["source-free-domain-adaptation", "test-time-adaptation"],
     related: ["domain-generalization", "distribution-shift", "transfer-learning", "domain-incremental-learning"],
   },
   {
     id: "domain-generalization",
     name: "Domain Generalisation and OOD Generalisation",
-    aliases: [
+    acronyms: ["DomainBed", "WILDS", "PACS"],
+    aliases: ["PACS", "DomainBed", "OfficeHome", "Terra Incognita", "WILDS", "out-of-domain generalization", "OOD robustness", "generalization to new domains", "domain shift robustness", "cross-domain generalization", 
       "domain generalization",
       "out-of-distribution generalization",
       "ood generalization",
@@ -1955,7 +1956,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "distribution-shift",
     name: "Distribution Shift",
-    aliases: [
+    aliases: ["distribution drift", "concept drift", "data drift", "temporal shift", "natural distribution shift", "ImageNet-C", "ImageNet-R", "ImageNet-A", "ImageNet-Sketch", "corruption robustness", "common corruptions", "shift in data distribution", "non-stationary data distribution", 
       "distribution shift",
       "distributional shift",
       "dataset shift",
@@ -2047,7 +2048,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "self-supervised-learning",
     name: "Self-Supervised Learning",
-    aliases: [
+    aliases: ["self-supervised training", "unsupervised pretraining", "unsupervised representation learning", "masked modeling", "self-supervised methods", "self-supervised features", 
       "self-supervised learning",
       "self-supervised pre-training",
       "self-supervised representation learning",
@@ -2069,7 +2070,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "contrastive-learning",
     name: "Contrastive Learning",
-    aliases: [
+    aliases: ["contrastive pretraining", "CLIP-style contrastive", "triplet contrastive", "multi-view contrastive", "cross-modal contrastive", "temperature in contrastive loss", "contrastive representation", 
       "contrastive learning",
       "contrastive representation learning",
       "contrastive loss",
@@ -2189,7 +2190,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "semi-supervised-learning",
     name: "Semi-Supervised Learning",
-    aliases: [
+    aliases: ["few labeled samples", "FreeMatch", "SoftMatch", "MeanTeacher", "co-training", "pseudo-labels and consistency", "semi-supervised classification", "semi-supervised segmentation", 
       "semi-supervised learning",
       "semi-supervised",
       "learning from labeled and unlabeled data",
@@ -2207,7 +2208,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "weak and strong augmentation",
       "weak-to-strong consistency",
     ],
-    acronyms: ["FixMatch", "MixMatch", "FlexMatch"],
+    acronyms: ["FixMatch", "MixMatch", "FlexMatch", "FreeMatch", "SoftMatch"],
     narrower: ["self-training"],
     related: ["self-supervised-learning", "weak-supervision", "active-learning"],
   },
@@ -2260,7 +2261,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "noisy-label-learning",
     name: "Learning with Noisy Labels",
-    aliases: [
+    acronyms: ["DivideMix"],
+    aliases: ["label errors", "label cleaning", "co-teaching", "DivideMix", "Clothing1M", "WebVision", "CIFAR-10N", "noise transition matrix", "sample selection for noisy labels", "robust loss functions", "learning from crowdsourced labels", "annotator noise", 
       "noisy label",
       "label noise",
       "learning with noisy labels",
@@ -2299,7 +2301,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "multiple-instance-learning",
     name: "Multiple Instance Learning",
-    aliases: [
+    aliases: ["weakly labeled bags", "instance aggregation", "TransMIL", "CLAM", "DSMIL", "attention MIL", "MIL pooling", 
       "multiple instance learning",
       "multi-instance learning",
       "bag-level label",
@@ -2312,13 +2314,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "slide-level label",
       "mil aggregator",
     ],
-    acronyms: ["MIL", "ABMIL"],
+    acronyms: ["MIL", "ABMIL", "TransMIL", "CLAM", "DSMIL"],
     related: ["weak-supervision", "computational-pathology"],
   },
   {
     id: "class-imbalance",
     name: "Class Imbalance and Long-Tailed Learning",
-    aliases: [
+    aliases: ["imbalance ratio", "ImageNet-LT", "CIFAR-100-LT", "iNaturalist", "balanced softmax", "cost-sensitive learning", "tail class", 
       "class imbalance",
       "imbalanced classification",
       "imbalanced learning",
@@ -2350,7 +2352,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "active-learning",
     name: "Active Learning",
-    aliases: ["acquisition function", "acquisition functions", "batch acquisition", "Bayesian acquisition", "query selection", "which comparisons", "which prompts deserve", "label-efficient", "label efficiency", "choosing which simulations to run", "which simulations to run", "selecting the first labeling budget", "cold-start active learning", "annotation-efficient", "deciding what to label", "human labeling effort", "adaptive data collection", 
+    acronyms: ["BALD"],
+    aliases: ["deep active learning", "Bayesian active learning by disagreement", "expected model change", "active annotation", "stream-based active learning", "active sampling", "informativeness and representativeness", "sample selection for annotation", "acquisition strategy", "annotation cost reduction", "human-in-the-loop labeling", "label-efficient annotation", "core-set approach", "coreset selection for active learning", "data selection for labeling", "acquisition function", "acquisition functions", "batch acquisition", "Bayesian acquisition", "query selection", "which comparisons", "which prompts deserve", "label-efficient", "label efficiency", "choosing which simulations to run", "which simulations to run", "selecting the first labeling budget", "cold-start active learning", "annotation-efficient", "deciding what to label", "human labeling effort", "adaptive data collection", 
       "active learning",
       "query strategy",
       "uncertainty sampling",
@@ -2375,7 +2378,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "federated-learning",
     name: "Federated Learning",
-    aliases: [
+    aliases: ["federated distillation", "federated recommendation", "vertical federated learning", "horizontal federated learning", "split federated learning", "federated LLM", "federated large language model", "client sampling", "partial client participation", "statistical heterogeneity across clients", "federated unlearning", "federated continual learning", "federated graph learning", "federated network", "participating clients", "edge clients", 
       "federated learning",
       "federated optimization",
       "federated averaging",
@@ -2408,7 +2411,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "central server aggregates",
       "train locally and share",
     ],
-    acronyms: ["FedAvg", "FedProx", "SCAFFOLD"],
+    acronyms: ["FedAvg", "FedProx", "SCAFFOLD", "VFL", "PFL", "FedSGD", "FedNova", "FedOpt"],
     related: ["distributed-optimization", "differential-privacy", "privacy-preserving-ml", "privacy-attack"],
   },
   {
@@ -2480,7 +2483,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "clustering",
     name: "Clustering",
-    aliases: [
+    aliases: ["clustering algorithm", "k-means clustering", "correlation clustering", "graph clustering", "mean shift", "agglomerative clustering", "cluster centers", "deep embedded clustering", "contrastive clustering", "multi-view clustering", "clustering accuracy", "consensus clustering", 
       "clustering",
       "deep clustering",
       "k-means",
@@ -2495,13 +2498,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "k-medoids",
       "partition the data into clusters",
     ],
-    acronyms: ["DBSCAN"],
+    acronyms: ["DBSCAN", "HDBSCAN"],
     related: ["dimensionality-reduction", "mixture-model", "representation-learning"],
   },
   {
     id: "dimensionality-reduction",
     name: "Dimensionality Reduction and Manifold Learning",
-    aliases: [
+    aliases: ["t-SNE visualization", "embedding visualization", "nonlinear dimensionality reduction", "diffusion maps", "kernel PCA", "sparse PCA", "probabilistic PCA", "autoencoder-based dimensionality reduction", "intrinsic dimension", "intrinsic dimensionality", "low-dimensional manifold", "manifold hypothesis", "PaCMAP", "TriMap", 
       "dimensionality reduction",
       "principal component analysis",
       "manifold learning",
@@ -2516,7 +2519,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "isomap",
       "locally linear embedding",
     ],
-    acronyms: ["PCA", "UMAP", "ICA"],
+    acronyms: ["PCA", "UMAP", "ICA", "t-SNE", "tSNE", "PPCA"],
     related: ["clustering", "representation-learning", "kernel-methods"],
   },
 
@@ -2526,7 +2529,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "stochastic-gradient-descent",
     name: "Stochastic Gradient Descent",
-    aliases: [
+    aliases: ["SGD noise", "large-batch training", "SGD convergence", "momentum SGD", "stochastic optimization", "stochastic approximation", 
       "stochastic gradient descent",
       "minibatch sgd",
       "sgd with momentum",
@@ -2547,7 +2550,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "adaptive-optimizer",
     name: "Adaptive Gradient Optimisers",
-    aliases: [
+    aliases: ["Adan", "AdaBelief", "Adam-mini", "GaLore", "low-memory optimizer", "optimizer state compression", "Adam convergence", 
       "adaptive optimizer",
       "adaptive gradient method",
       "adam optimizer",
@@ -2568,13 +2571,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "8-bit optimizer",
       "sophia optimizer",
     ],
-    acronyms: ["Adam", "AdamW", "LAMB", "LARS"],
+    acronyms: ["Adam", "AdamW", "LAMB", "LARS", "Adan", "AdaBelief", "GaLore", "APOLLO"],
     related: ["stochastic-gradient-descent", "matrix-preconditioned-optimizer", "learning-rate-schedule", "second-order-optimization"],
   },
   {
     id: "matrix-preconditioned-optimizer",
     name: "Matrix-Preconditioned Optimisers (Shampoo, Muon, SOAP)",
-    aliases: [
+    acronyms: ["PSGD", "Shampoo"],
+    aliases: ["Kron optimizer", "spectral optimizer", "orthogonal optimizer", "polar decomposition update", "Dion optimizer", "PSGD", 
       "shampoo optimizer",
       "muon optimizer",
       "soap optimizer",
@@ -2759,7 +2763,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "convex-optimization",
     name: "Convex Optimisation",
-    aliases: [
+    aliases: ["smooth optimization", "accelerated methods", "proximal operator", "proximal point", "duality gap", "Lagrangian duality", "semidefinite programming", "linear programming", "quadratic programming", "cutting plane", 
       "convex optimization",
       "strongly convex",
       "convex-concave",
@@ -2778,7 +2782,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "smooth convex",
       "nesterov acceleration",
     ],
-    acronyms: ["ADMM"],
+    acronyms: ["ADMM", "PDHG"],
     related: ["nonconvex-optimization", "online-learning", "variance-reduction"],
   },
   {
@@ -2829,7 +2833,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "zeroth-order-optimization",
     name: "Zeroth-Order and Black-Box Optimisation",
-    aliases: [
+    aliases: ["query-based optimization", "random search gradient", "gradient estimation via function queries", "Nelder-Mead", "memory-efficient zeroth-order", "ZO fine-tuning", "derivative-free fine-tuning", "backpropagation-free", 
       "zeroth-order optimization",
       "derivative-free optimization",
       "gradient-free optimization",
@@ -2843,13 +2847,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "only function evaluations",
       "two-point gradient estimator",
     ],
-    acronyms: ["MeZO"],
+    acronyms: ["MeZO", "ZO-SGD"],
     related: ["evolution-strategies", "bayesian-optimization", "evolutionary-algorithm"],
   },
   {
     id: "minimax-optimization",
     name: "Minimax Optimisation",
-    aliases: [
+    acronyms: ["OGDA"],
+    aliases: ["zero-sum game", "GAN training dynamics", "optimistic gradient", "last-iterate convergence", "monotone operator", "variational inequalities", 
       "minimax optimization",
       "min-max optimization",
       "saddle point problem",
@@ -2868,7 +2873,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "neural-combinatorial-optimization",
     name: "Learning for Combinatorial Optimisation",
-    aliases: [
+    aliases: ["vehicle routing", "job shop scheduling", "graph coloring with neural networks", "maximum independent set", "max-cut", "mixed-integer linear programming", "MIP solver", "learning to optimize", "attention model for routing", "POMO", "DIFUSCO", "capacitated vehicle routing", "bin packing", "facility location", "set cover", 
       "neural combinatorial optimization",
       "learning for combinatorial optimization",
       "learning to solve combinatorial optimization",
@@ -2887,7 +2892,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "routing problems with reinforcement learning",
       "neural construction heuristic",
     ],
-    acronyms: ["CVRP", "MILP"],
+    acronyms: ["CVRP", "MILP", "POMO", "L2O"],
     related: ["graph-neural-network", "reinforcement-learning", "llm-guided-evolutionary-search"],
   },
   {
@@ -3009,7 +3014,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "statistical-learning-theory",
     name: "Statistical Learning Theory",
-    aliases: [
+    aliases: ["learning theory", "sample complexity bound", "PAC-learnable", "learnability of", "online learnability", "excess risk", "excess risk bound", "empirical risk minimization", "consistency of estimators", "minimax risk", "lower bound on sample complexity", "realizable case", "agnostic case", 
       "statistical learning theory",
       "pac learning",
       "probably approximately correct",
@@ -3030,14 +3035,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "littlestone dimension",
       "covering number",
     ],
-    acronyms: ["PAC"],
+    acronyms: ["PAC", "ERM"],
     narrower: ["generalization-bound"],
     related: ["overparameterization", "kernel-methods", "online-learning"],
   },
   {
     id: "generalization-bound",
     name: "Generalisation Bounds and Generalisation Theory",
-    aliases: [
+    aliases: ["generalization guarantees", "PAC-Bayes bound", "stability-based generalization", "uniform stability", "mutual information bound", "compression bound", "margin bound", "Rademacher bound", "generalization in deep learning", "test error bound", "risk bound", 
       "generalization bound",
       "generalization error bound",
       "generalization gap",
@@ -3139,7 +3144,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "neural-tangent-kernel",
     name: "Neural Tangent Kernel",
-    aliases: [
+    aliases: ["NTK theory", "kernel regime training", "infinite-width networks", "neural network as Gaussian process", "tangent kernel", "empirical NTK", "eNTK", "linearization of neural networks", "lazy learning", 
       "neural tangent kernel",
       "infinite-width limit",
       "infinite-width neural network",
@@ -3157,7 +3162,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "gaussian process limit",
       "large-width limit",
     ],
-    acronyms: ["NTK", "NNGP"],
+    acronyms: ["NTK", "NNGP", "eNTK"],
     related: ["mean-field-theory", "kernel-methods", "overparameterization", "gaussian-process", "training-dynamics"],
   },
   {
@@ -3184,7 +3189,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "training-dynamics",
     name: "Training and Learning Dynamics",
-    aliases: [
+    aliases: ["training trajectory", "evolution of representations during training", "gradient flow analysis", "saddle-to-saddle", "incremental learning dynamics", "simplicity bias during training", "emergent abilities during training", "training phases", "loss spikes and plateaus", 
       "training dynamics",
       "learning dynamics",
       "gradient flow",
@@ -3238,7 +3243,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "information-bottleneck",
     name: "Information Bottleneck",
-    aliases: [
+    aliases: ["compression phase", "information plane", "minimal sufficient statistics", "information-theoretic representation learning", "mutual information neural estimation", "deep variational information bottleneck", "rate-distortion representation", 
       "information bottleneck",
       "information bottleneck principle",
       "mutual information estimation",
@@ -3256,7 +3261,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "optimal-transport",
     name: "Optimal Transport",
-    aliases: [
+    aliases: ["Wasserstein barycenter", "unbalanced optimal transport", "OT distance", "OT plan", "transport map", "Monge map", "neural optimal transport", "optimal coupling", "Wasserstein gradient flow", "entropic regularization", "Sinkhorn divergence", "fused Gromov-Wasserstein", "OT-based", "OT-based alignment", "OT problem", "Kantorovich potential", "Wasserstein-2", "Wasserstein metric", "computational optimal transport", "transportation cost", 
       "optimal transport",
       "wasserstein distance",
       "earth mover's distance",
@@ -3279,7 +3284,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "bayesian-deep-learning",
     name: "Bayesian Deep Learning",
-    aliases: [
+    aliases: ["Bayesian neural net", "posterior predictive distribution", "linearized Laplace", "weight-space posterior", "deep kernel learning", "Bayesian uncertainty", "approximate Bayesian inference for neural networks", "prior over weights", "Bayesian LoRA", "Bayesian low-rank adaptation", "variational Bayesian neural network", "Monte Carlo dropout sampling", "Bayesian treatment of neural network", "Bayesian deep neural network", 
       "bayesian deep learning",
       "bayesian neural network",
       "posterior over weights",
@@ -3302,7 +3307,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "uncertainty-quantification",
     name: "Uncertainty Quantification",
-    aliases: ["last-layer posterior", "last-layer posteriors", "Laplace approximation", "posterior predictive", "Monte Carlo dropout", "MC dropout", "ensemble forecasts", "probabilistic forecasts", "calibrated ensemble", "overconfident", "overconfidence", "confidence signals", "predict when a chain of thought is wrong", "predicting when the model is wrong", "error prediction", "failure prediction", "prediction intervals", "credible intervals", "uncertainty for reward models", "uncertainty-aware reward", 
+    aliases: ["prediction interval", "uncertainty decomposition", "total uncertainty", "distributional uncertainty", "evidential learning", "evidential regression", "Dirichlet-based uncertainty", "deterministic uncertainty estimation", "single-pass uncertainty", "uncertainty estimate", "quantify uncertainty", "heteroscedastic uncertainty", "posterior network", "uncertainty benchmark", "uncertainty baseline", "last-layer posterior", "last-layer posteriors", "Laplace approximation", "posterior predictive", "Monte Carlo dropout", "MC dropout", "ensemble forecasts", "probabilistic forecasts", "calibrated ensemble", "overconfident", "overconfidence", "confidence signals", "predict when a chain of thought is wrong", "predicting when the model is wrong", "error prediction", "failure prediction", "prediction intervals", "credible intervals", "uncertainty for reward models", "uncertainty-aware reward", 
       "uncertainty quantification",
       "uncertainty estimation",
       "predictive uncertainty",
@@ -3318,14 +3323,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "predictive variance",
       "know when they do not know",
     ],
-    acronyms: ["UQ"],
+    acronyms: ["UQ", "EDL", "DUQ", "SNGP"],
     narrower: ["calibration", "conformal-prediction", "bayesian-deep-learning", "deep-ensemble", "llm-uncertainty"],
     related: ["selective-prediction", "ood-detection", "active-learning", "hallucination"],
   },
   {
     id: "calibration",
     name: "Model Calibration",
-    aliases: [
+    aliases: ["Brier score", "reliability curve", "Platt scaling", "isotonic regression calibration", "histogram binning", "classwise calibration", "top-label calibration", "calibrated classifier", "calibration metric", "calibration loss", "focal loss calibration", "confidence miscalibration", 
       "model calibration",
       "confidence calibration",
       "probability calibration",
@@ -3351,7 +3356,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "conformal-prediction",
     name: "Conformal Prediction",
-    aliases: [
+    acronyms: ["CQR", "RAPS"],
+    aliases: ["conformal predictor", "conformal regression", "conformal classification", "adaptive prediction set", "conformity score", "coverage probability", "weighted conformal", "Mondrian conformal", "full conformal", "jackknife+", "cross-conformal", "online conformal", "adaptive conformal inference", "prediction region", "conformal calibration", "conformal guarantee", "conformal method", 
       "conformal prediction",
       "conformal inference",
       "split conformal",
@@ -3413,7 +3419,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "deep-ensemble",
     name: "Deep Ensembles",
-    aliases: [
+    aliases: ["deep ensembling", "ensemble members", "hyper-deep ensemble", "BatchEnsemble", "multi-input multi-output ensemble", "ensemble of independently trained models", "weight-space ensemble", "ensemble of deep neural networks", "ensemble of neural nets", "ensemble of randomly initialized networks", 
       "deep ensemble",
       "ensemble of neural networks",
       "snapshot ensemble",
@@ -3458,7 +3464,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "variational-inference",
     name: "Variational Inference",
-    aliases: [
+    aliases: ["ELBO maximization", "black-box variational inference", "normalizing flow posterior", "variational Bayes inference", "Stein variational gradient descent", "expectation propagation", "Kullback-Leibler divergence minimization", "amortized variational", "importance weighted autoencoder", 
       "variational inference",
       "variational bayes",
       "evidence lower bound",
@@ -3476,13 +3482,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "approximate posterior",
       "variational em",
     ],
-    acronyms: ["ELBO", "SVI"],
+    acronyms: ["ELBO", "SVI", "BBVI", "SVGD", "IWAE"],
     related: ["bayesian-deep-learning", "variational-autoencoder", "mcmc", "probabilistic-graphical-model"],
   },
   {
     id: "mcmc",
     name: "Markov Chain Monte Carlo and Sampling",
-    aliases: [
+    aliases: ["MCMC sampling", "Langevin dynamics", "mixing time", "parallel tempering", "replica exchange", "slice sampling", "diffusion-based sampler", "sampling from Boltzmann distribution", 
       "markov chain monte carlo",
       "hamiltonian monte carlo",
       "langevin monte carlo",
@@ -3503,7 +3509,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "langevin sampling",
       "stochastic gradient mcmc",
     ],
-    acronyms: ["MCMC", "HMC", "SGLD", "SMC", "NUTS"],
+    acronyms: ["MCMC", "HMC", "SGLD", "SMC", "NUTS", "MALA", "SGMCMC", "SG-MCMC"],
     related: ["variational-inference", "bayesian-deep-learning", "importance-sampling"],
   },
   {
@@ -3524,7 +3530,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "gaussian-process",
     name: "Gaussian Processes",
-    aliases: [
+    acronyms: ["SVGP", "GPLVM", "GPyTorch"],
+    aliases: ["Gaussian processes", "kernel regression with GP", "stochastic variational Gaussian process", "GP kernel", "Matern kernel", "squared exponential kernel", "multi-output Gaussian process", "GP classification", "Gaussian process latent variable model", "neural process", "neural processes", 
       "gaussian process",
       "gaussian process regression",
       "sparse gaussian process",
@@ -3571,7 +3578,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "mixture-model",
     name: "Mixture Models and Expectation–Maximisation",
-    aliases: [
+    aliases: ["mixture components", 
       "mixture model",
       "gaussian mixture model",
       "expectation-maximization",
@@ -3585,13 +3592,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "e-step and m-step",
       "finite mixture",
     ],
-    acronyms: ["GMM"],
+    acronyms: ["GMM", "DPMM"],
     related: ["clustering", "density-estimation", "variational-inference"],
   },
   {
     id: "simulation-based-inference",
     name: "Simulation-Based Inference",
-    aliases: [
+    aliases: ["neural likelihood", "neural posterior", "amortized inference from simulators", "simulator-based models", "sequential neural posterior estimation", "inference for simulators", "scientific simulators", "posterior calibration of SBI", 
       "simulation-based inference",
       "likelihood-free inference",
       "approximate bayesian computation",
@@ -3605,13 +3612,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "implicit likelihood",
       "posterior estimation from simulations",
     ],
-    acronyms: ["SBI", "NPE"],
+    acronyms: ["SBI", "NPE", "SNPE", "SNLE"],
     related: ["variational-inference", "mcmc", "normalizing-flow"],
   },
   {
     id: "bayesian-optimization",
     name: "Bayesian Optimisation",
-    aliases: [
+    aliases: ["Bayesian optimisation", "black-box function optimization", "surrogate model optimization", "upper confidence bound acquisition", "Thompson sampling for optimization", "high-dimensional Bayesian optimization", "constrained Bayesian optimization", "multi-objective Bayesian optimization", "BoTorch", "trust region Bayesian optimization", "TuRBO", "noisy expected improvement", "preferential Bayesian optimization", 
       "bayesian optimization",
       "acquisition function",
       "expected improvement",
@@ -3628,13 +3635,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "gp-based optimization",
       "sample-efficient global optimization",
     ],
-    acronyms: ["TPE", "SMBO"],
+    acronyms: ["TPE", "SMBO", "TuRBO", "qNEI"],
     related: ["gaussian-process", "hyperparameter-optimization", "zeroth-order-optimization", "thompson-sampling"],
   },
   {
     id: "kernel-methods",
     name: "Kernel Methods",
-    aliases: [
+    aliases: ["kernel function", "Gaussian kernel", "RBF kernel", "kernel approximation", "Nystr\u00f6m method", "support vector", "kernel learning", "multiple kernel learning", "kernel embeddings", "Hilbert space embedding", "kernel-based test", 
       "kernel method",
       "kernel machine",
       "support vector machine",
@@ -3652,7 +3659,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "kernel mean embedding",
       "support vector regression",
     ],
-    acronyms: ["SVM", "RKHS", "KRR", "MMD"],
+    acronyms: ["SVM", "RKHS", "KRR", "MMD", "HSIC"],
     related: ["gaussian-process", "neural-tangent-kernel", "statistical-learning-theory"],
   },
   {
@@ -3681,7 +3688,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "causal-inference",
     name: "Causal Inference",
-    aliases: [
+    aliases: ["estimating treatment effects", "estimate treatment effects", "counterfactual outcome", "unobserved confounder", "unobserved confounding", "hidden confounding", "confounder adjustment", "confounding bias", "causal effect", "treatment effect", "observational data for causal", "inverse probability weighting", "doubly robust estimation", "targeted maximum likelihood estimation", "synthetic control", "difference-in-differences", "regression discontinuity", "mediation analysis", "causal identification", "counterfactual prediction", "interventional query", "causal estimand", "causal reasoning about interventions", "policy learning from observational data", "treatment assignment", 
       "causal inference",
       "treatment effect estimation",
       "average treatment effect",
@@ -3706,14 +3713,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "front-door adjustment",
       "backdoor path",
     ],
-    acronyms: ["ATE", "CATE", "ITE"],
+    acronyms: ["ATE", "CATE", "ITE", "PEHE"],
     narrower: ["causal-discovery", "causal-representation-learning"],
     related: ["off-policy-evaluation", "spurious-correlation", "probabilistic-graphical-model"],
   },
   {
     id: "causal-discovery",
     name: "Causal Discovery",
-    aliases: [
+    aliases: ["causal graph learning", "conditional independence testing", "constraint-based causal discovery", "score-based causal discovery", "FCI algorithm", "fast causal inference algorithm", "greedy equivalence search", "additive noise model", "causal sufficiency", "latent confounder", "interventional causal discovery", "causal ordering", "causal direction", "cause-effect pair", "differentiable causal discovery", "Bayesian network structure learning", 
       "causal discovery",
       "causal structure learning",
       "learning causal graphs",
@@ -3733,13 +3740,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "acyclicity constraint",
       "structure learning of bayesian networks",
     ],
-    acronyms: ["NOTEARS"],
+    acronyms: ["NOTEARS", "LiNGAM", "CPDAG"],
     related: ["causal-inference", "probabilistic-graphical-model", "causal-representation-learning"],
   },
   {
     id: "causal-representation-learning",
     name: "Causal Representation Learning and Identifiability",
-    aliases: [
+    acronyms: ["iVAE"],
+    aliases: ["identifiable latent variable model", "nonlinear ICA", "identifiable VAE", "latent causal structure", "content-style identification", "multi-view identifiability", "temporally causal representation", "identifiability theory", "identifiable causal representation", "causal latent representation", "recover latent causal variables", 
       "causal representation learning",
       "identifiability of latent variables",
       "identifiable representation",
@@ -3763,7 +3771,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "graph-neural-network",
     name: "Graph Neural Networks",
-    aliases: ["message passing", "message-passing network", "message-passing neural network", 
+    aliases: ["graph machine learning", "machine learning on graphs", "deep learning on graphs", "GNN-based", "GNN architecture", "graph convolution layer", "gated graph neural network", "relational graph convolutional network", "graph attention", "graph-based neural network", "graph deep learning", "message passing", "message-passing network", "message-passing neural network", 
       "graph neural network",
       "graph convolutional network",
       "graph convolution",
@@ -3795,14 +3803,15 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "graph neural model",
       "graph neural architecture",
     ],
-    acronyms: ["GNN", "GCN", "GAT", "MPNN", "GraphSAGE", "GIN"],
+    acronyms: ["GNN", "GCN", "GAT", "MPNN", "GraphSAGE", "GIN", "GGNN", "R-GCN", "RGCN", "APPNP", "SGC", "GATv2"],
     narrower: ["graph-transformer", "gnn-expressivity", "oversmoothing", "temporal-graph-learning", "hypergraph-learning", "spectral-graph-learning"],
     related: ["graph-representation-learning", "node-classification", "link-prediction", "graph-classification", "equivariant-network"],
   },
   {
     id: "graph-representation-learning",
     name: "Graph Representation Learning",
-    aliases: [
+    acronyms: ["DGI"],
+    aliases: ["deep graph infomax", "graph masked autoencoder", "GraphMAE", "GraphCL", "unsupervised graph representation", "graph prompt learning", "graph prompt tuning", "graph pretraining", "structural embedding", "network representation learning", "graph augmentation", 
       "graph representation learning",
       "node embedding",
       "network embedding",
@@ -3824,7 +3833,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "graph-transformer",
     name: "Graph Transformers",
-    aliases: [
+    aliases: ["Graphormer", "GraphGPS", "structural encoding", "spectral attention network", "Exphormer", "NodeFormer", "SGFormer", "graph transformers for molecules", "transformer on graphs", "graph attention transformer", 
       "graph transformer",
       "transformer for graphs",
       "positional encoding for graphs",
@@ -3839,7 +3848,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "node-classification",
     name: "Node Classification",
-    aliases: [
+    aliases: ["node property prediction", "vertex classification", "ogbn-arxiv", "ogbn-products", "ogbn-proteins", "homophily ratio", "graph homophily", "node-level classification", "transductive node classification", "Cora dataset", "citation network benchmark", "node label prediction", "heterophily benchmark", 
       "node classification",
       "semi-supervised node classification",
       "node-level prediction",
@@ -3856,7 +3865,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "link-prediction",
     name: "Link Prediction",
-    aliases: [
+    aliases: ["ogbl-collab", "ogbl-citation2", "ogbl-ppa", "predicting edges", "link forecasting", "neural link predictor", "common neighbors heuristic", "SEAL framework", "edge existence prediction", "predict whether an edge", "future link prediction", "link prediction benchmark", 
       "link prediction",
       "edge prediction",
       "missing link prediction",
@@ -3870,7 +3879,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "graph-classification",
     name: "Graph Classification and Graph-Level Prediction",
-    aliases: [
+    aliases: ["graph property prediction", "TUDataset", "ogbg-molhiv", "ogbg-molpcba", "hierarchical graph pooling", "DiffPool", "SAGPool", "molecular graph classification", "whole-graph classification", "graph-level representation for classification", 
       "graph classification",
       "graph-level prediction",
       "graph regression",
@@ -3886,7 +3895,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "gnn-expressivity",
     name: "Expressive Power of Graph Neural Networks",
-    aliases: [
+    acronyms: ["2-FWL", "k-FWL"],
+    aliases: ["Weisfeiler-Lehman hierarchy", "WL hierarchy", "folklore Weisfeiler-Leman", "distinguish non-isomorphic graphs", "subgraph GNN", "higher-order GNN", "k-dimensional Weisfeiler-Leman", "distinguishing power", "cycle counting", "WL expressivity", "beyond 1-WL", "more expressive than 1-WL", "expressive power of GNNs", "expressivity of GNNs", "graph isomorphism problem for GNNs", 
       "expressive power of graph neural networks",
       "expressivity of graph neural networks",
       "weisfeiler-leman",
@@ -3907,7 +3917,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "oversmoothing",
     name: "Over-Smoothing and Over-Squashing",
-    aliases: [
+    acronyms: ["LRGB"],
+    aliases: ["long-range graph benchmark", "depth of GNNs", "deeper graph neural networks", "graph bottleneck", "bottleneck in message passing", "oversmoothing problem", "feature smoothing in GNNs", "sensitivity analysis of message passing", "rewiring the graph", "virtual node", 
       "over-smoothing",
       "over-squashing",
       "deep graph neural network",
@@ -3924,7 +3935,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "temporal-graph-learning",
     name: "Temporal and Dynamic Graph Learning",
-    aliases: [
+    aliases: ["temporal network representation learning", "continuous-time temporal graph", "temporal graph benchmark", "graph snapshots", "discrete-time dynamic graph", "dynamic graph learning", "temporal graph neural network", "dynamic network embedding", "temporal interaction graph", "JODIE", "DyRep", 
       "temporal graph",
       "dynamic graph",
       "temporal graph network",
@@ -3936,13 +3947,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "dynamic link prediction",
       "continuous-time graph",
     ],
-    acronyms: ["TGN"],
+    acronyms: ["TGN", "TGAT", "CTDG", "DTDG"],
     related: ["graph-neural-network", "spatio-temporal-forecasting", "link-prediction"],
   },
   {
     id: "hypergraph-learning",
     name: "Hypergraph and Heterogeneous Graph Learning",
-    aliases: [
+    acronyms: ["HGNN", "HGT"],
+    aliases: ["hyperedge prediction", "cell complex neural network", "cellular complex", "heterogeneous graph transformer", "multiplex network embedding", "knowledge hypergraph", "hypergraph neural", "hypergraph transformer", "heterogeneous graph representation learning", "heterogeneous graph learning", "higher-order graph learning", "combinatorial complex", 
       "hypergraph neural network",
       "hypergraph learning",
       "hypergraph convolution",
@@ -3961,7 +3973,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "spectral-graph-learning",
     name: "Spectral Graph Learning",
-    aliases: [
+    aliases: ["graph wavelet", "spectral filtering on graphs", "ChebNet", "BernNet", "GPR-GNN", "spectral convolution on graphs", "graph spectral filter", "graph spectrum", "spectral graph theory for neural networks", "Laplacian eigenmaps", "graph frequency", 
       "spectral graph neural network",
       "spectral graph convolution",
       "graph signal processing",
@@ -4013,7 +4025,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "time-series-forecasting",
     name: "Time-Series Forecasting",
-    aliases: ["demand prediction", "electricity demand", "day-ahead", "traffic forecasting", "traffic prediction", "forecasting horizon", "quantile forecasts", "online forecasting", "traffic predictors", "electricity predictors", "retail demand", "sales forecasting", 
+    aliases: ["ETTh1", "ETTm1", "ETT dataset", "Autoformer", "FEDformer", "iTransformer", "DLinear", "N-BEATS", "N-HiTS", "TimesNet", "multivariate forecasting", "point forecast", "DeepAR", "temporal fusion transformer", "exponential smoothing", "M4 competition", "M5 competition", "forecasting accuracy", "time series forecaster", "future time steps", "electricity load forecasting", "demand prediction", "electricity demand", "day-ahead", "traffic forecasting", "traffic prediction", "forecasting horizon", "quantile forecasts", "online forecasting", "traffic predictors", "electricity predictors", "retail demand", "sales forecasting", 
       "time series forecasting",
       "time-series prediction",
       "long-term time series forecasting",
@@ -4033,14 +4045,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "temporal forecasting",
       "forecasting benchmarks",
     ],
-    acronyms: ["LTSF", "PatchTST", "ARIMA"],
+    acronyms: ["LTSF", "PatchTST", "ARIMA", "Informer", "CRPS", "LSTF"],
     narrower: ["time-series-foundation-model", "spatio-temporal-forecasting"],
     related: ["time-series-analysis", "neural-ode", "state-space-model"],
   },
   {
     id: "time-series-foundation-model",
     name: "Time-Series Foundation Models",
-    aliases: [
+    aliases: ["Time-LLM", "Time-MoE", "LLM4TS", "pre-trained forecaster", "zero-shot forecaster", "GIFT-Eval", "Sundial", "TimeGPT-1", "Timer-XL", "universal time series model", "pretrained time series foundation", "time series LLM", "LLM-based forecasting", "language models for forecasting", 
       "time series foundation model",
       "pretrained time series model",
       "large language models for time series",
@@ -4058,13 +4070,14 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "timegpt",
       "lag-llama",
     ],
-    acronyms: ["TimesFM", "Chronos", "Moirai"],
+    acronyms: ["TimesFM", "Chronos", "Moirai", "MOMENT"],
     related: ["time-series-forecasting", "foundation-model", "large-language-model"],
   },
   {
     id: "time-series-analysis",
     name: "Time-Series Analysis (Classification, Imputation, Anomalies)",
-    aliases: [
+    acronyms: ["DTW"],
+    aliases: ["UCR archive", "UEA archive", "time series segmentation", "shapelet", "dynamic time warping", "irregular time series", "time series generation", "synthetic time series", "time series clustering", "time series data augmentation", "MiniRocket", "InceptionTime", "multivariate time series classification", "temporal data mining", "time series data", "time series modeling", "sequential sensor data", "physiological time series", 
       "time series analysis",
       "time series classification",
       "time series imputation",
@@ -4086,7 +4099,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "spatio-temporal-forecasting",
     name: "Spatio-Temporal Forecasting",
-    aliases: [
+    acronyms: ["STGNN", "DCRNN", "STGCN", "PEMS"],
+    aliases: ["traffic network", "METR-LA", "PEMS-BAY", "PEMS04", "PEMS08", "road network traffic", "spatio-temporal graph", "graph WaveNet", "urban computing", "spatio-temporal modeling", "spatio-temporal dependency", "spatiotemporal graph neural network", "traffic data", "ride-hailing demand", "bike sharing demand", "air quality forecasting", 
       "spatio-temporal forecasting",
       "spatio-temporal prediction",
       "spatio-temporal graph neural network",
@@ -4110,7 +4124,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "recommender-system",
     name: "Recommender Systems",
-    aliases: ["content feeds", "content feed", "user engagement", "slate recommendation", "slates", "new users from", "two-tower retriever", "two-tower retrievers", 
+    aliases: ["MovieLens", "popularity bias", "explainable recommendation", "debiased recommendation", "knowledge-aware recommendation", "graph neural network for recommendation", "graph-based recommendation", "recommendation diversity", "fairness in recommendation", "user modeling", "item ranking", "recommendation feed", "recommender model", "recommendation engine", "retrieval and ranking stages", "user behavior modeling", "Yelp dataset", "item catalog", "recommendations to users", "content feeds", "content feed", "user engagement", "slate recommendation", "slates", "new users from", "two-tower retriever", "two-tower retrievers", 
       "recommender system",
       "recommendation system",
       "recommendation model",
@@ -4156,7 +4170,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "collaborative-filtering",
     name: "Collaborative Filtering",
-    aliases: [
+    aliases: ["latent factor model", "user-based collaborative filtering", "item-based collaborative filtering", "graph collaborative filtering", "negative sampling for recommendation", "matrix completion for recommendation", "user-item embedding", "alternating least squares", "SimGCL", "UltraGCN", 
       "collaborative filtering",
       "matrix factorization for recommendation",
       "implicit feedback",
@@ -4170,13 +4184,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "user-item bipartite graph",
       "explicit ratings",
     ],
-    acronyms: ["NCF", "LightGCN", "BPR"],
+    acronyms: ["NCF", "LightGCN", "BPR", "NGCF", "MF-BPR"],
     related: ["recommender-system", "link-prediction", "graph-neural-network"],
   },
   {
     id: "sequential-recommendation",
     name: "Sequential and Session-Based Recommendation",
-    aliases: [
+    aliases: ["GRU4Rec", "sequential recommender", "behavior sequence", "user sequence", "interaction sequence", "session-aware recommendation", "next-click prediction", "user historical behavior", "sequential user behavior", "next item", "generative sequential recommendation", 
       "sequential recommendation",
       "session-based recommendation",
       "next-item recommendation",
@@ -4214,7 +4228,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "click-through-rate-prediction",
     name: "Click-Through Rate Prediction",
-    aliases: [
+    aliases: ["DCN-V2", "wide and deep", "deep interest network", "post-click conversion", "Criteo", "Avazu", "xDeepFM", "AutoInt", "ad click-through", "click prediction", "advertising recommendation", "conversion rate", "CTR model", "user click", "sponsored search", 
       "click-through rate prediction",
       "ctr prediction",
       "conversion rate prediction",
@@ -4229,19 +4243,19 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "industrial recommender",
       "conversion prediction",
     ],
-    acronyms: ["CTR", "CVR", "DeepFM", "DLRM"],
+    acronyms: ["CTR", "CVR", "DeepFM", "DLRM", "DIEN", "ESMM"],
     related: ["recommender-system", "tabular-learning", "learning-to-rank"],
   },
   {
     id: "cold-start-recommendation",
     name: "Cold-Start Recommendation",
-    aliases: ["cold-start", "cold start problem", "new user cold-start", "new item cold-start", "cold-start user", "cold users", "cold items", "users with few interactions", "new users and items", "zero-shot recommendation", "interaction sparsity"],
+    aliases: ["cold-start item", "new items without interactions", "meta-learning for cold-start", "cold-start scenario", "few interaction users", "cold-start", "cold start problem", "new user cold-start", "new item cold-start", "cold-start user", "cold users", "cold items", "users with few interactions", "new users and items", "zero-shot recommendation", "interaction sparsity"],
     related: ["recommender-system", "meta-learning", "few-shot-learning"],
   },
   {
     id: "learning-to-rank",
     name: "Learning to Rank",
-    aliases: [
+    aliases: ["ranking function", "pairwise learning to rank", "pointwise learning to rank", "LambdaRank", "RankNet", "counterfactual learning to rank", "ranking metric optimization", "online learning to rank", "click position bias", 
       "learning to rank",
       "listwise ranking",
       "pairwise ranking loss",
@@ -4254,7 +4268,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "click model",
       "ndcg optimization",
     ],
-    acronyms: ["LTR", "LambdaMART"],
+    acronyms: ["LTR", "LambdaMART", "ULTR"],
     related: ["recommender-system", "bradley-terry-model", "information-retrieval", "reranking"],
   },
 
@@ -4264,7 +4278,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "tabular-learning",
     name: "Tabular Data Learning",
-    aliases: [
+    aliases: ["TabNet", "FT-Transformer", "TabR", "TabM", "SAINT tabular", "tree-based models versus deep learning", "tabular generative model", "tabular data synthesis", "synthetic tabular data", "CTGAN", "TabDDPM", "tabular LLM", "OpenML benchmark", "heterogeneous tabular", 
       "tabular data",
       "tabular deep learning",
       "deep learning on tabular data",
@@ -4284,13 +4298,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "tabular features",
       "tabular in-context learning",
     ],
-    acronyms: ["TabPFN"],
+    acronyms: ["TabPFN", "TabPFNv2", "CTGAN", "TabDDPM"],
     related: ["gradient-boosting", "decision-tree-ensemble", "feature-selection", "missing-data-imputation"],
   },
   {
     id: "gradient-boosting",
     name: "Gradient Boosting",
-    aliases: [
+    aliases: ["gradient boosting machine", "GBM", "tree boosting", "NGBoost", 
       "gradient boosting",
       "gradient boosted decision tree",
       "gradient-boosted trees",
@@ -4307,7 +4321,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "decision-tree-ensemble",
     name: "Decision Trees and Random Forests",
-    aliases: [
+    aliases: ["decision trees", "tree model", "tree learning", "optimal decision tree", "tree induction", "CART", "bagged trees", "forest-based", 
       "decision tree",
       "random forest",
       "tree-based model",
@@ -4326,7 +4340,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "feature-selection",
     name: "Feature Selection and Engineering",
-    aliases: [
+    acronyms: ["mRMR"],
+    aliases: ["variable importance", "feature elimination", "recursive feature elimination", "sparse linear model", "knockoffs", "model-X knockoffs", "feature subset selection", "high-dimensional feature selection", "embedded feature selection", 
       "feature selection",
       "variable selection",
       "feature engineering",
@@ -4344,7 +4359,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "missing-data-imputation",
     name: "Missing Data Imputation",
-    aliases: [
+    aliases: ["missing values", "incomplete data", "data with missing entries", "MICE", "GAIN imputation", "missing at random", "imputation method", 
       "missing data imputation",
       "missing value imputation",
       "data imputation",
@@ -4362,7 +4377,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "anomaly-detection",
     name: "Anomaly Detection",
-    aliases: ["abnormal events", "abnormal event detection", "outlier scoring", "payment fraud", "defect detection", "spotting defects", "unusual events", "video anomaly", "anomalous behaviour", "mule accounts", 
+    acronyms: ["SVDD", "OCSVM"],
+    aliases: ["log anomaly detection", "graph anomaly detection", "network intrusion detection", "deep SVDD", "one-class SVM", "reconstruction-based anomaly detection", "anomaly scoring", "anomaly detector", "detect anomalies", "anomalous nodes", "fraudulent transactions", "anti-money laundering", "anomalous pattern", "rare anomalies", "industrial fault detection", "multivariate anomaly detection", "weakly supervised anomaly detection", "abnormal events", "abnormal event detection", "outlier scoring", "payment fraud", "defect detection", "spotting defects", "unusual events", "video anomaly", "anomalous behaviour", "mule accounts", 
       "anomaly detection",
       "outlier detection",
       "novelty detection",
@@ -4389,7 +4405,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "ood-detection",
     name: "Out-of-Distribution Detection",
-    aliases: [
+    acronyms: ["ODIN"],
+    aliases: ["ODIN detector", "Mahalanobis distance detector", "out-of-distribution detector", "OpenOOD", "semantic shift detection", "ViM score", "KNN-based OOD", "outlier detection in deep networks", "unknown input detection", "OOD benchmark", "FPR95", "OOD generalization and detection", "post-hoc OOD", "OOD scoring", 
       "out-of-distribution detection",
       "ood detection",
       "detecting out-of-distribution inputs",
@@ -4419,7 +4436,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "adversarial-robustness",
     name: "Adversarial Robustness",
-    aliases: [
+    aliases: ["RobustBench", "l-infinity robustness", "lp robustness", "robust generalization", "adversarially trained model", "robustness against adversarial examples", "adversarial example defense", "adversarial examples defense", "robustness to adversarial perturbation", "defending against adversarial", "robust classifier against attacks", "empirical robustness", 
       "adversarial robustness",
       "robustness to adversarial",
       "adversarially robust",
@@ -4438,7 +4455,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "adversarial-attack",
     name: "Adversarial Examples and Attacks",
-    aliases: [
+    aliases: ["Carlini-Wagner attack", "DeepFool", "square attack", "momentum iterative attack", "adversarial transferability", "transferability of adversarial examples", "physical adversarial attack", "adversarial camouflage", "untargeted attack", "targeted adversarial attack", "basic iterative method", "gradient-based attack", "decision-based attack", "score-based attack", "adversarial example generation", "craft adversarial examples", "adversarial sample", 
       "adversarial example",
       "adversarial attack",
       "adversarial perturbation",
@@ -4461,13 +4478,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "fool the model",
       "fooling neural networks",
     ],
-    acronyms: ["PGD", "FGSM", "AutoAttack"],
+    acronyms: ["PGD", "FGSM", "AutoAttack", "MI-FGSM", "I-FGSM"],
     related: ["adversarial-robustness", "adversarial-training", "jailbreak"],
   },
   {
     id: "adversarial-training",
     name: "Adversarial Training",
-    aliases: [
+    aliases: ["adversarial fine-tuning", "fast adversarial training", "catastrophic overfitting", "adversarially-trained", "PGD adversarial training", "adversarial robust training", "robust fine-tuning against adversarial", "adversarial data augmentation", 
       "adversarial training",
       "min-max adversarial training",
       "robust overfitting",
@@ -4478,13 +4495,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "training with adversarial examples",
       "pgd-based training",
     ],
-    acronyms: ["TRADES"],
+    acronyms: ["TRADES", "MART", "AT-PGD"],
     related: ["adversarial-robustness", "adversarial-attack", "minimax-optimization", "certified-robustness"],
   },
   {
     id: "certified-robustness",
     name: "Certified Robustness and Neural Network Verification",
-    aliases: [
+    aliases: ["certifiably robust", "robustness certification", "Lipschitz network", "1-Lipschitz network", "incomplete verifier", "branch and bound verification", "reachability analysis of neural networks", "SMT-based verification", "MILP-based verification", "certified accuracy", "certified training", "neural network verifier", "alpha-CROWN", "beta-CROWN", "verified training", 
       "certified robustness",
       "certified defense",
       "randomized smoothing",
@@ -4502,13 +4519,13 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "verify neural networks",
       "smoothed classifier",
     ],
-    acronyms: ["IBP"],
+    acronyms: ["IBP", "CROWN", "VNN-COMP"],
     related: ["adversarial-robustness", "adversarial-training"],
   },
   {
     id: "data-poisoning",
     name: "Data Poisoning",
-    aliases: [
+    aliases: ["targeted poisoning", "indiscriminate poisoning", "poisoning rate", "poisoning ratio", "unlearnable example", "availability poisoning", "feature collision", "gradient matching poisoning", "poisoning defense", "poison sample", "poisoned dataset", "poisoning adversary", 
       "data poisoning",
       "poisoning attack",
       "training data poisoning",
@@ -4525,7 +4542,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "backdoor-attack",
     name: "Backdoor Attacks and Defences",
-    aliases: [
+    aliases: ["BadNets", "trojan trigger", "backdoor removal", "backdoor detection", "trigger inversion", "Neural Cleanse", "clean-label backdoor", "backdoor injection", "invisible trigger", "sample-specific trigger", "trojan detection", "backdoor purification", "poisoned model", "backdoor vulnerability", 
       "backdoor attack",
       "backdoor defense",
       "trojan attack",
@@ -4545,7 +4562,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "privacy-attack",
     name: "Privacy Attacks on ML Models",
-    aliases: [
+    aliases: ["model inversion", "deep leakage from gradients", "property inference attack", "data extraction attack", "training data leakage", "privacy risk", "label leakage", "embedding inversion", "inversion attack", "privacy vulnerability", "memorized training data extraction", "reconstruct private data", "private data leakage", "privacy threat", 
       "privacy attack",
       "model inversion attack",
       "gradient inversion",
@@ -4566,7 +4583,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "membership-inference",
     name: "Membership Inference",
-    aliases: [
+    aliases: ["shadow model", "member and non-member", "membership signal", "min-k% prob", "membership inference risk", "infer membership", "membership status", "training data membership", 
       "membership inference",
       "membership inference attack",
       "training set membership",
@@ -4586,7 +4603,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "model-extraction-attack",
     name: "Model Extraction and Stealing",
-    aliases: [
+    aliases: ["knockoff nets", "query-efficient model extraction", "API stealing", "stealing LLM", "model imitation attack", "steal model functionality", "extraction attack", "stolen model", "surrogate model training from API queries", "prompt stealing", 
       "model extraction attack",
       "model extraction",
       "model stealing",
@@ -4609,7 +4626,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "algorithmic-fairness",
     name: "Algorithmic Fairness",
-    aliases: ["underrepresented groups", "disproportionately fail", "disproportionately affect", "differential treatment", "stereotypes", "stereotype", "occupational stereotypes", "demographic bias", "demographic biases", "social bias", "social biases", "dialect bias", "penalize dialect", "fairly across", "across demographic groups", "worst-group", "worst-group accuracy", "group robustness", "group-robust", "equal opportunity", "fair regression", "fair ranking", "fair representation", "bias audit", "auditing bias", "auditing for bias", "representational harm", "representational harms", "allocational harm", 
+    aliases: ["equality of opportunity", "statistical parity", "predictive parity", "fair representation learning", "fairness intervention", "discrimination in machine learning", "minimax fairness", "intersectional fairness", "fair clustering", "fairness gap", "fairness audit", "fair model", "fairness violation", "debiasing classifier", "bias against demographic groups", "subgroup fairness", "calibration within groups", "fairness regularization", "fair learning", "unfair treatment of groups", "underrepresented groups", "disproportionately fail", "disproportionately affect", "differential treatment", "stereotypes", "stereotype", "occupational stereotypes", "demographic bias", "demographic biases", "social bias", "social biases", "dialect bias", "penalize dialect", "fairly across", "across demographic groups", "worst-group", "worst-group accuracy", "group robustness", "group-robust", "equal opportunity", "fair regression", "fair ranking", "fair representation", "bias audit", "auditing bias", "auditing for bias", "representational harm", "representational harms", "allocational harm", 
       "algorithmic fairness",
       "fairness in machine learning",
       "fair machine learning",
@@ -4636,7 +4653,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "differential-privacy",
     name: "Differential Privacy",
-    aliases: [
+    acronyms: ["DP-SGD", "PATE", "zCDP", "DP-FedAvg"],
+    aliases: ["privacy amplification", "privacy amplification by subsampling", "epsilon-differential privacy", "moments accountant", "concentrated differential privacy", "zero-concentrated differential privacy", "private aggregation of teacher ensembles", "private query release", "private synthetic data", "private mean estimation", "shuffle model of differential privacy", "privacy loss", "DP-SGD training", "private learning", "private optimization", "private estimation", "privacy parameter", 
       "differential privacy",
       "differentially private",
       "dp-sgd",
@@ -4664,7 +4682,8 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "privacy-preserving-ml",
     name: "Privacy-Preserving Machine Learning",
-    aliases: [
+    acronyms: ["SMPC", "PPML"],
+    aliases: ["fully homomorphic encryption", "garbled circuit", "secret sharing", "oblivious transfer", "privacy-preserving inference", "privacy-preserving training", "split learning", "cryptographic protocol for neural network", "private set intersection", "encrypted data", "privacy-preserving deep learning", "privacy-preserving neural network", "private transformer inference", "secure neural network inference", 
       "privacy-preserving machine learning",
       "privacy-preserving",
       "secure multi-party computation",
@@ -4777,7 +4796,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
   {
     id: "evolutionary-algorithm",
     name: "Evolutionary Algorithms",
-    aliases: [
+    aliases: ["mutation operator", "crossover operator", "NSGA-III", "MOEA/D", "fitness function", "genetic improvement", "memetic algorithm", "estimation of distribution algorithm", 
       "evolutionary algorithm",
       "evolutionary computation",
       "genetic algorithm",
@@ -4796,7 +4815,7 @@ export const LEARNING_CONCEPTS: Concept[] = [
       "ant colony optimization",
       "genetic operators",
     ],
-    acronyms: ["NSGA-II", "PSO", "MOEA"],
+    acronyms: ["NSGA-II", "PSO", "MOEA", "NSGA-III", "MOEA/D"],
     narrower: ["evolution-strategies", "neuroevolution", "quality-diversity", "llm-guided-evolutionary-search"],
     related: ["zeroth-order-optimization", "neural-architecture-search", "open-endedness"],
   },

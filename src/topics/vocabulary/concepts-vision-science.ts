@@ -27,14 +27,14 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "object-detection",
     name: "Object Detection",
-    aliases: [
+    aliases: ["COCO detection", "MS COCO object detection", "Pascal VOC", "bounding box", "detection AP", "mean average precision for detection", "oriented object detection", "rotated bounding box", "dense object detection", "DINO detector", "Deformable DETR", "RT-DETR", "Cascade R-CNN", "FCOS", "CenterNet", "YOLOv8", "object detection benchmark", "detection performance", "detection model", "label assignment for detectors", "remote sensing object detection", "traffic sign detection", 
       "object detection", "object detector", "bounding box regression", "detection transformer",
       "anchor-free detector", "two-stage detector", "one-stage detector", "real-time object detection",
       "small object detection", "aerial object detection", "detect objects", "object localization", "region proposal",
       "non-maximum suppression", "anchor box", "detection head", "box regression", "faster r-cnn", "retinanet",
       "pedestrian detection", "vehicle detection",
     ],
-    acronyms: ["DETR", "YOLO"],
+    acronyms: ["DETR", "YOLO", "RT-DETR", "FCOS", "FPN", "RPN"],
     narrower: ["open-vocabulary-detection", "3d-object-detection"],
     related: ["instance-segmentation", "salient-object-detection"],
   },
@@ -59,14 +59,16 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "semantic-segmentation",
     name: "Semantic Segmentation",
-    aliases: ["semantic segmentation", "scene parsing", "pixel-wise classification", "pixel-level semantic labeling", "domain adaptive semantic segmentation", "weakly supervised semantic segmentation", "Cityscapes", "ADE20K", "per-pixel classification", "dense semantic labeling", "road scene segmentation", "semantic masks"],
+    acronyms: ["mIoU"],
+    aliases: ["Pascal Context", "COCO-Stuff", "SegFormer", "DeepLab", "DeepLabv3+", "pixel labeling", "semantic segmentation network", "class-wise segmentation", "street scene segmentation", "LiDAR semantic segmentation", "semantic segmentation", "scene parsing", "pixel-wise classification", "pixel-level semantic labeling", "domain adaptive semantic segmentation", "weakly supervised semantic segmentation", "Cityscapes", "ADE20K", "per-pixel classification", "dense semantic labeling", "road scene segmentation", "semantic masks"],
     narrower: ["open-vocabulary-segmentation"],
     related: ["panoptic-segmentation"],
   },
   {
     id: "instance-segmentation",
     name: "Instance Segmentation",
-    aliases: ["instance segmentation", "Mask R-CNN", "object instance mask", "mask classification", "amodal segmentation", "instance mask", "instance-level segmentation", "instance-level masks", "mask head"],
+    acronyms: ["SOLOv2"],
+    aliases: ["SOLO", "CondInst", "SOLOv2", "Mask DINO", "mask AP", "object-level masks", "instance-aware segmentation", "occluded instance segmentation", "instance segmentation", "Mask R-CNN", "object instance mask", "mask classification", "amodal segmentation", "instance mask", "instance-level segmentation", "instance-level masks", "mask head"],
     related: ["object-detection", "panoptic-segmentation"],
   },
   {
@@ -194,7 +196,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "human-pose-estimation",
     name: "Human Pose Estimation",
-    aliases: [
+    acronyms: ["HRNet", "ViTPose", "MPII", "PCK", "OKS"],
+    aliases: ["HRNet", "ViTPose", "COCO keypoints", "Human3.6M", "MPII", "2D-to-3D lifting", "motion capture", "markerless motion capture", "skeleton estimation", "body joints", "joint locations", "multi-view pose estimation", 
       "human pose estimation", "2D pose estimation", "3D human pose estimation", "multi-person pose estimation",
       "human keypoint detection", "body keypoint", "whole-body pose estimation", "pose lifting", "human pose",
       "body pose", "pose estimator", "keypoint estimation", "keypoint localization", "2D keypoints", "3D keypoints",
@@ -219,7 +222,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "monocular-depth-estimation",
     name: "Monocular Depth Estimation",
-    aliases: [
+    acronyms: ["NYUv2"],
+    aliases: ["depth estimator", "self-supervised depth estimation", "KITTI depth", "NYU Depth V2", "NYUv2", "MiDaS", "ZoeDepth", "Marigold", "Depth Pro", "Metric3D", "UniDepth", "depth network", 
       "monocular depth estimation", "depth estimation", "single-image depth", "metric depth estimation",
       "relative depth", "depth completion", "Depth Anything", "video depth estimation", "surface normal estimation",
       "depth prediction", "depth map", "predict depth", "estimating depth", "single-view depth", "metric depth",
@@ -242,13 +246,15 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "point-cloud-learning",
     name: "Point Cloud Learning",
-    aliases: ["point cloud", "point cloud classification", "point cloud segmentation", "point cloud completion", "point cloud registration", "point cloud understanding", "PointNet", "point transformer", "LiDAR point cloud", "point set learning", "point-based network", "unordered point set", "LiDAR scan", "3D point sets"],
+    acronyms: ["DGCNN"],
+    aliases: ["point cloud network", "3D point cloud", "ModelNet40", "ScanObjectNN", "ShapeNet part segmentation", "point cloud pre-training", "Point-BERT", "Point-MAE", "point cloud upsampling", "point cloud denoising", "point cloud analysis", "DGCNN", "point cloud backbone", "sparse convolution", "point cloud", "point cloud classification", "point cloud segmentation", "point cloud completion", "point cloud registration", "point cloud understanding", "PointNet", "point transformer", "LiDAR point cloud", "point set learning", "point-based network", "unordered point set", "LiDAR scan", "3D point sets"],
     related: ["3d-object-detection", "3d-scene-understanding"],
   },
   {
     id: "3d-object-detection",
     name: "3D Object Detection",
-    aliases: ["3D object detection", "LiDAR object detection", "LiDAR-based detection", "multi-view 3D detection", "camera-based 3D detection", "monocular 3D detection", "3D detector", "3D detection", "3D bounding box", "3D box", "BEV detector", "LiDAR detector"],
+    acronyms: ["BEVFusion"],
+    aliases: ["KITTI", "Waymo Open Dataset", "nuScenes detection", "PointPillars", "VoxelNet", "SECOND detector", "CenterPoint", "BEVFusion", "BEVFormer", "LiDAR-camera 3D detection", "multi-modal 3D object detection", "indoor 3D detection", "voxel-based detector", "point-based detector", "3D object detection", "LiDAR object detection", "LiDAR-based detection", "multi-view 3D detection", "camera-based 3D detection", "monocular 3D detection", "3D detector", "3D detection", "3D bounding box", "3D box", "BEV detector", "LiDAR detector"],
     related: ["point-cloud-learning", "bev-perception", "autonomous-driving"],
   },
   {
@@ -278,8 +284,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "visual-slam",
     name: "Visual SLAM and Odometry",
-    aliases: ["simultaneous localization and mapping", "visual odometry", "visual-inertial odometry", "LiDAR odometry", "neural SLAM", "dense SLAM", "Gaussian splatting SLAM", "loop closure detection", "odometry", "localization and mapping", "camera tracking and mapping", "loop closure", "pose graph", "neural implicit SLAM", "Gaussian SLAM"],
-    acronyms: ["SLAM", "VIO"],
+    aliases: ["ORB-SLAM", "DROID-SLAM", "camera tracking", "mapping and localization", "visual localization and mapping", "tracking and mapping", "LiDAR SLAM", "semantic SLAM", "dense visual SLAM", "NeRF-SLAM", "SplaTAM", "MonoGS", "absolute trajectory error", "pose estimation for SLAM", "simultaneous localization and mapping", "visual odometry", "visual-inertial odometry", "LiDAR odometry", "neural SLAM", "dense SLAM", "Gaussian splatting SLAM", "loop closure detection", "odometry", "localization and mapping", "camera tracking and mapping", "loop closure", "pose graph", "neural implicit SLAM", "Gaussian SLAM"],
+    acronyms: ["SLAM", "VIO", "ORB-SLAM"],
     related: ["structure-from-motion", "3d-reconstruction", "visual-place-recognition"],
   },
   {
@@ -325,7 +331,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "image-restoration",
     name: "Image Restoration",
-    aliases: [
+    aliases: ["deblurring", "deraining", "dehazing", "desnowing", "image inpainting", "artifact removal", "restoration network", "Restormer", "SwinIR", "NAFNet", "degradation removal", "adverse weather removal", "image reconstruction quality", "real-world denoising", "noise removal", "blind denoising", 
       "image restoration", "image denoising", "image deblurring", "image deraining", "image dehazing",
       "blind image restoration", "all-in-one image restoration", "JPEG artifact removal", "video restoration",
       "video frame interpolation", "motion deblurring", "degraded image", "image degradation", "degradation-aware",
@@ -338,7 +344,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "image-super-resolution",
     name: "Image and Video Super-Resolution",
-    aliases: ["super-resolution", "super resolution", 
+    aliases: ["high-resolution reconstruction", "ESRGAN", "Real-ESRGAN", "SwinIR super-resolution", "EDSR", "RCAN", "HAT super-resolution", "StableSR", "DIV2K", "Set5", "Urban100", "low-resolution input", "video upscaling", "super-resolution", "super resolution", 
       "image super-resolution", "single image super-resolution", "video super-resolution",
       "real-world super-resolution", "blind super-resolution", "diffusion-based super-resolution",
       "arbitrary-scale super-resolution", "super-resolution network", "super-resolution model",
@@ -346,7 +352,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
       "super-resolved images", "face super-resolution", "reference-based super-resolution", "stereo super-resolution",
       "lightweight super-resolution", "efficient super-resolution", "super-resolution transformer",
     ],
-    acronyms: ["SISR"],
+    acronyms: ["SISR", "ESRGAN", "EDSR", "RCAN", "DIV2K"],
     related: ["image-restoration"],
   },
   {
@@ -394,7 +400,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "visual-anomaly-detection",
     name: "Visual and Industrial Anomaly Detection",
-    aliases: [
+    acronyms: ["VisA"],
+    aliases: ["MVTec LOCO", "VisA dataset", "PatchCore", "logical anomalies", "defect localization", "product inspection", "unsupervised defect detection", "anomaly localization in images", "pixel-level anomaly", "industrial inspection", "visual inspection", "WinCLIP", "AnomalyCLIP", "abnormal frames", 
       "industrial anomaly detection", "visual anomaly detection", "image anomaly detection", "anomaly segmentation",
       "surface defect detection", "visual defect inspection", "MVTec AD", "video anomaly detection",
       "abnormal event detection", "defect segmentation", "anomalous regions", "anomaly map", "MVTec",
@@ -406,7 +413,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "face-recognition",
     name: "Face Recognition and Analysis",
-    aliases: ["face recognition", "face verification", "face identification", "facial recognition", "face detection", "facial landmark detection", "face alignment", "face parsing", "face embedding", "face attribute", "ArcFace"],
+    acronyms: ["LFW"],
+    aliases: ["facial images", "face images", "face representation", "CosFace", "SphereFace", "face matching", "face identity", "face biometrics", "masked face recognition", "LFW", "MegaFace", "IJB-C", "face detector", "RetinaFace", "facial analysis", "face recognition", "face verification", "face identification", "facial recognition", "face detection", "facial landmark detection", "face alignment", "face parsing", "face embedding", "face attribute", "ArcFace"],
     related: ["facial-expression-recognition", "deepfake-detection"],
   },
   {
@@ -454,7 +462,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "action-recognition",
     name: "Action and Activity Recognition",
-    aliases: ["action recognition", "human action recognition", "human activity recognition", "video action classification", "skeleton-based action recognition", "gesture recognition", "egocentric action recognition", "video classification", "activity recognition", "action classification", "skeleton-based", "Something-Something"],
+    acronyms: ["HMDB51", "UCF101", "I3D"],
+    aliases: ["Kinetics-400", "UCF101", "HMDB51", "NTU RGB+D", "video recognition", "activity classification", "temporal modeling in video", "video transformer", "TimeSformer", "SlowFast", "I3D", "video action recognition", "human activity", "sensor-based activity recognition", "action understanding", "gesture classification", "action recognition", "human action recognition", "human activity recognition", "video action classification", "skeleton-based action recognition", "gesture recognition", "egocentric action recognition", "video classification", "activity recognition", "action classification", "skeleton-based", "Something-Something"],
     narrower: ["temporal-action-localization"],
     related: ["video-understanding", "human-pose-estimation"],
   },
@@ -921,21 +930,21 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "neural-radiance-field",
     name: "Neural Radiance Fields",
-    aliases: ["neural radiance field", "neural radiance", "radiance field", "Instant-NGP", "hash grid encoding", "volume rendering of neural fields", "neural volume rendering", "implicit scene representation", "neural scene representation", "hash encoding", "multi-resolution hash", "ray marching", "NeRF-based"],
+    aliases: ["Mip-NeRF", "Mip-NeRF 360", "Zip-NeRF", "TensoRF", "Plenoxels", "volumetric rendering", "neural volumetric", "implicit radiance", "NeRF-based reconstruction", "NeRF rendering", "neural radiance field", "neural radiance", "radiance field", "Instant-NGP", "hash grid encoding", "volume rendering of neural fields", "neural volume rendering", "implicit scene representation", "neural scene representation", "hash encoding", "multi-resolution hash", "ray marching", "NeRF-based"],
     acronyms: ["NeRF"],
     related: ["gaussian-splatting", "novel-view-synthesis", "neural-implicit-surface"],
   },
   {
     id: "gaussian-splatting",
     name: "Gaussian Splatting",
-    aliases: ["Gaussian splatting", "3D Gaussian splatting", "2D Gaussian splatting", "4D Gaussian splatting", "Gaussian splat", "feed-forward Gaussian splatting", "3D Gaussian representation", "splatting", "3D Gaussians", "Gaussian primitives", "anisotropic Gaussians", "Gaussian-based representation", "Gaussian scene representation"],
-    acronyms: ["3DGS", "4DGS", "2DGS"],
+    aliases: ["Gaussian-based rendering", "3D-GS", "Gaussian ellipsoids", "feed-forward 3DGS", "compact 3D Gaussians", "Gaussian densification", "real-time radiance field rendering", "differentiable Gaussian rasterization", "Scaffold-GS", "2D Gaussians", "Gaussian splatting", "3D Gaussian splatting", "2D Gaussian splatting", "4D Gaussian splatting", "Gaussian splat", "feed-forward Gaussian splatting", "3D Gaussian representation", "splatting", "3D Gaussians", "Gaussian primitives", "anisotropic Gaussians", "Gaussian-based representation", "Gaussian scene representation"],
+    acronyms: ["3DGS", "4DGS", "2DGS", "3D-GS"],
     related: ["neural-radiance-field", "novel-view-synthesis", "3d-reconstruction"],
   },
   {
     id: "novel-view-synthesis",
     name: "Novel View Synthesis and Neural Rendering",
-    aliases: [
+    aliases: ["multi-view synthesis", "novel view rendering", "photorealistic rendering", "image-based rendering", "light field rendering", "multi-view diffusion", "camera-controlled generation", "RealEstate10K", "LLFF", "Mip-NeRF 360 dataset", "DTU dataset", 
       "novel view synthesis", "view synthesis", "neural rendering", "free-viewpoint rendering",
       "sparse-view reconstruction", "few-shot novel view synthesis", "large reconstruction model", "novel view",
       "novel viewpoint", "unseen viewpoint", "render novel views", "synthesizing novel views", "view interpolation",
@@ -947,7 +956,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "3d-reconstruction",
     name: "Multi-View 3D Reconstruction",
-    aliases: [
+    aliases: ["single-view 3D reconstruction", "image-to-3D", "3D shape from images", "mesh extraction", "3D modeling from images", "dense reconstruction", "CUT3R", "Fast3R", "MonST3R", "depth fusion", "TSDF fusion", "3D reconstruction from video", "multi-view geometry estimation", 
       "3D reconstruction", "multi-view stereo", "multi-view reconstruction", "feed-forward 3D reconstruction",
       "surface reconstruction", "dense 3D reconstruction", "DUSt3R", "MASt3R", "VGGT", "pointmap regression",
       "multi-view images", "reconstruct 3D", "3D scene reconstruction", "scene reconstruction", "mesh reconstruction",
@@ -955,14 +964,14 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
       "scene representation", "3D scene representation", "3D geometry from images", "recover 3D geometry",
       "3D geometry of the scene", "scene geometry and camera",
     ],
-    acronyms: ["MVS"],
+    acronyms: ["MVS", "TSDF", "VGGT", "DUSt3R", "MASt3R"],
     related: ["structure-from-motion", "gaussian-splatting", "neural-implicit-surface", "neural-radiance-field", "novel-view-synthesis"],
   },
   {
     id: "neural-implicit-surface",
     name: "Neural Implicit Representations and Neural Fields",
-    aliases: ["implicit neural representation", "neural implicit surface", "neural signed distance function", "signed distance function", "occupancy network", "coordinate-based network", "neural SDF", "implicit surface", "implicit neural", "signed distance field", "occupancy field", "coordinate-based MLP", "sinusoidal representation network", "neural implicit"],
-    acronyms: ["INR", "SDF"],
+    aliases: ["NeuS", "VolSDF", "neural field", "SIREN", "coordinate network", "implicit neural function", "implicit representation", "occupancy function", "Fourier feature networks", "hash-grid neural field", "neural surface reconstruction", "implicit neural representation", "neural implicit surface", "neural signed distance function", "signed distance function", "occupancy network", "coordinate-based network", "neural SDF", "implicit surface", "implicit neural", "signed distance field", "occupancy field", "coordinate-based MLP", "sinusoidal representation network", "neural implicit"],
+    acronyms: ["INR", "SDF", "SIREN"],
     related: ["neural-radiance-field", "3d-reconstruction"],
   },
   {
@@ -1249,25 +1258,25 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "automatic-speech-recognition",
     name: "Automatic Speech Recognition",
-    aliases: [
+    aliases: ["speech-to-text transcription", "LibriSpeech", "Switchboard", "Common Voice", "Conformer encoder", "speech recognition model", "acoustic model", "language model for ASR", "end-to-end ASR", "ASR error correction", "contextual biasing", "accented speech recognition", "dysarthric speech recognition", "child speech recognition", "code-switching ASR", "Whisper", "wav2vec", 
       "automatic speech recognition", "speech recognition", "speech-to-text", "end-to-end speech recognition",
       "multilingual speech recognition", "low-resource speech recognition", "connectionist temporal classification",
       "OpenAI Whisper", "streaming speech recognition", "word error rate", "transcribe speech", "speech recognizer",
       "CTC loss", "RNN transducer", "RNN-T", "Whisper model", "character error rate", "ASR model",
     ],
-    acronyms: ["ASR", "WER"],
+    acronyms: ["ASR", "WER", "CTC", "RNNT", "LibriSpeech"],
     related: ["speech-processing", "speech-translation", "audio-visual-learning"],
   },
   {
     id: "text-to-speech",
     name: "Text-to-Speech Synthesis",
-    aliases: [
+    aliases: ["VALL-E", "FastSpeech", "Tacotron", "VITS", "HiFi-GAN", "WaveNet", "CosyVoice", "F5-TTS", "speech synthesizer model", "TTS model", "zero-shot TTS", "speaker adaptation", "voice design", "spoken content generation", "LJSpeech", "mel-spectrogram generation", 
       "text-to-speech", "speech synthesis", "neural speech synthesis", "zero-shot text-to-speech", "voice cloning",
       "expressive speech synthesis", "neural vocoder", "vocoder", "prosody modeling",
       "codec language model for speech", "speech generation", "generating speech", "synthesized speech",
       "voice synthesis", "speech synthesizer", "natural-sounding speech",
     ],
-    acronyms: ["TTS"],
+    acronyms: ["TTS", "VITS", "UTMOS"],
     related: ["voice-conversion", "neural-audio-codec", "speech-language-model"],
   },
   {
@@ -1310,19 +1319,22 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "speaker-recognition",
     name: "Speaker Recognition and Diarization",
-    aliases: ["speaker verification", "speaker recognition", "speaker identification", "speaker embedding", "speaker diarization", "x-vector", "ECAPA-TDNN", "diarization", "voiceprint", "speaker change detection", "who spoke when"],
+    acronyms: ["VoxCeleb"],
+    aliases: ["speaker identity", "speaker verification system", "VoxCeleb", "i-vector", "EER", "equal error rate", "speaker characteristics", "speaker discrimination", "speaker attribution", "speaker verification", "speaker recognition", "speaker identification", "speaker embedding", "speaker diarization", "x-vector", "ECAPA-TDNN", "diarization", "voiceprint", "speaker change detection", "who spoke when"],
     related: ["speech-processing", "speech-anti-spoofing"],
   },
   {
     id: "speech-enhancement",
     name: "Speech Enhancement",
-    aliases: ["speech enhancement", "speech denoising", "noise suppression for speech", "speech dereverberation", "acoustic echo cancellation", "speech restoration", "target speaker extraction", "bandwidth extension of speech", "noisy speech", "clean speech", "enhanced speech", "dereverberation", "packet loss concealment"],
+    acronyms: ["PESQ", "STOI", "DNSMOS"],
+    aliases: ["denoising speech", "reverberant speech", "PESQ", "STOI", "DNS Challenge", "VoiceBank-DEMAND", "speech restoration model", "hearing aid speech enhancement", "speech enhancement", "speech denoising", "noise suppression for speech", "speech dereverberation", "acoustic echo cancellation", "speech restoration", "target speaker extraction", "bandwidth extension of speech", "noisy speech", "clean speech", "enhanced speech", "dereverberation", "packet loss concealment"],
     related: ["source-separation", "speech-processing"],
   },
   {
     id: "source-separation",
     name: "Audio Source Separation",
-    aliases: ["audio source separation", "speech separation", "music source separation", "sound separation", "universal sound separation", "cocktail party problem", "monaural speech separation", "source separation", "separating mixed", "target sound extraction", "overlapping speech", "music demixing", "stem separation", "vocal separation", "speaker separation"],
+    acronyms: ["SI-SDR", "MUSDB18"],
+    aliases: ["speech mixture", "Conv-TasNet", "TasNet", "Demucs", "SepFormer", "MUSDB18", "WSJ0-2mix", "LibriMix", "permutation invariant training", "mask-based separation", "target speech extraction", "audio-visual speech separation", "audio source separation", "speech separation", "music source separation", "sound separation", "universal sound separation", "cocktail party problem", "monaural speech separation", "source separation", "separating mixed", "target sound extraction", "overlapping speech", "music demixing", "stem separation", "vocal separation", "speaker separation"],
     related: ["speech-enhancement", "music-information-retrieval"],
   },
   {
@@ -1342,7 +1354,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "music-generation",
     name: "Music Generation",
-    aliases: ["music generation", "text-to-music", "symbolic music generation", "music composition model", "singing voice synthesis", "song generation", "accompaniment generation", "MusicGen", "lyrics-to-song", "generating music", "music synthesis", "music language model", "melody generation", "MIDI generation", "music continuation", "text-to-song"],
+    aliases: ["music transformer", "Jukebox", "MusicLM", "Stable Audio", "AudioCraft", "lyrics generation", "music audio generation", "symbolic music", "music diffusion", "music generation", "text-to-music", "symbolic music generation", "music composition model", "singing voice synthesis", "song generation", "accompaniment generation", "MusicGen", "lyrics-to-song", "generating music", "music synthesis", "music language model", "melody generation", "MIDI generation", "music continuation", "text-to-song"],
     related: ["audio-generation", "music-information-retrieval"],
   },
   {
@@ -1359,13 +1371,15 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "sound-event-detection",
     name: "Sound Event Detection and Audio Classification",
-    aliases: ["sound event detection", "audio classification", "acoustic scene classification", "audio tagging", "environmental sound classification", "bioacoustic classification", "keyword spotting", "audio spectrogram transformer", "AudioSet", "audio events", "audio event detection", "sound classification", "audio recognition", "acoustic event"],
+    acronyms: ["DCASE", "ESC-50", "PANNs", "KWS"],
+    aliases: ["environmental sound", "sound event", "ESC-50", "AudioSet classification", "DCASE", "bird sound classification", "audio representation learning", "audio pretraining", "BEATs", "PANNs", "audio-language model", "audio captioning", "audio-text retrieval", "acoustic monitoring", "sound event detection", "audio classification", "acoustic scene classification", "audio tagging", "environmental sound classification", "bioacoustic classification", "keyword spotting", "audio spectrogram transformer", "AudioSet", "audio events", "audio event detection", "sound classification", "audio recognition", "acoustic event"],
     related: ["audio-language-model"],
   },
   {
     id: "speech-emotion-recognition",
     name: "Speech Emotion and Paralinguistics",
-    aliases: ["speech emotion recognition", "emotion recognition from speech", "paralinguistic analysis", "multimodal emotion recognition", "emotional text-to-speech", "multimodal sentiment analysis", "speech emotion", "emotion recognition in conversation"],
+    acronyms: ["IEMOCAP"],
+    aliases: ["emotional speech", "IEMOCAP", "MSP-Podcast", "vocal emotion", "affect recognition from speech", "speech paralinguistics", "depression detection from speech", "speech emotion recognition", "emotion recognition from speech", "paralinguistic analysis", "multimodal emotion recognition", "emotional text-to-speech", "multimodal sentiment analysis", "speech emotion", "emotion recognition in conversation"],
     related: ["facial-expression-recognition", "sentiment-analysis"],
   },
   {
@@ -1379,14 +1393,16 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "robot-learning",
     name: "Robot Learning",
-    aliases: ["robot learning", "learning for robotics", "robot policy learning", "visuomotor policy", "robot foundation model", "generalist robot policy", "robotic control policy", "cross-embodiment", "robot demonstration data", "teleoperation data", "robot policy", "robot skill", "real-robot", "real-world robot", "robot data", "embodiment-agnostic"],
+    acronyms: ["LfD"],
+    aliases: ["learning from demonstration", "Open X-Embodiment", "DROID dataset", "policy learning for robots", "robot control", "robotic learning", "real-world robotic", "embodied policy", "generalist policy", "manipulation data", "robot learning", "learning for robotics", "robot policy learning", "visuomotor policy", "robot foundation model", "generalist robot policy", "robotic control policy", "cross-embodiment", "robot demonstration data", "teleoperation data", "robot policy", "robot skill", "real-robot", "real-world robot", "robot data", "embodiment-agnostic"],
     narrower: ["vision-language-action-model", "robotic-manipulation", "diffusion-policy", "legged-locomotion", "sim-to-real"],
     related: ["imitation-learning", "reinforcement-learning", "embodied-ai"],
   },
   {
     id: "embodied-ai",
     name: "Embodied AI",
-    aliases: [
+    acronyms: ["ObjectNav"],
+    aliases: ["embodied navigation", "object navigation", "ObjectNav", "PointNav", "instruction following in 3D", "household tasks", "BEHAVIOR benchmark", "ProcTHOR", "EmbodiedQA", "embodied instruction following", "agents in 3D environments", "physical world agents", 
       "embodied AI", "embodied agent", "embodied intelligence", "embodied task", "embodied question answering",
       "embodied reasoning", "embodied perception", "embodied benchmark", "embodied environment", "embodied setting",
       "embodied scenario", "embodied planning", "embodied foundation model", "embodied multimodal",
@@ -1405,7 +1421,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "robotic-manipulation",
     name: "Robotic Manipulation",
-    aliases: ["robotic manipulation", "robot manipulation", "bimanual manipulation", "deformable object manipulation", "articulated object manipulation", "pick-and-place", "tabletop manipulation", "mobile manipulation", "contact-rich manipulation", "cloth manipulation", "manipulation policy", "manipulation benchmark", "long-horizon manipulation"],
+    acronyms: ["LIBERO", "RLBench", "CALVIN", "ManiSkill"],
+    aliases: ["manipulation task", "manipulation skill", "object manipulation", "robot arm", "robotic arm", "grasping and placing", "language-conditioned manipulation", "visuomotor control", "imitation learning for manipulation", "RLBench", "LIBERO", "ManiSkill", "CALVIN", "peg insertion", "assembly task", "pushing task", "Franka", "UR5", "robotic manipulation", "robot manipulation", "bimanual manipulation", "deformable object manipulation", "articulated object manipulation", "pick-and-place", "tabletop manipulation", "mobile manipulation", "contact-rich manipulation", "cloth manipulation", "manipulation policy", "manipulation benchmark", "long-horizon manipulation"],
     narrower: ["dexterous-manipulation", "robotic-grasping"],
     related: ["robot-learning", "object-pose-estimation", "tactile-sensing"],
   },
@@ -1443,7 +1460,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "sim-to-real",
     name: "Sim-to-Real Transfer",
-    aliases: ["sim-to-real", "sim-to-real transfer", "sim2real", "reality gap", "domain randomization", "real-to-sim", "simulation-to-reality", "robot simulation benchmark", "trained entirely in simulation", "transfer to real robots", "dynamics randomization"],
+    acronyms: ["Sim2Real", "Real2Sim"],
+    aliases: ["simulation to real", "simulated-to-real", "zero-shot transfer to real", "real-world deployment of policies trained in simulation", "sim-to-real gap", "simulation gap", "real2sim", "physics simulator", "Isaac Sim", "Isaac Lab", "MuJoCo simulation", "digital twin for robot", "transfer to hardware", "sim-to-real", "sim-to-real transfer", "sim2real", "reality gap", "domain randomization", "real-to-sim", "simulation-to-reality", "robot simulation benchmark", "trained entirely in simulation", "transfer to real robots", "dynamics randomization"],
     related: ["robot-learning", "domain-adaptation", "legged-locomotion"],
   },
   {
@@ -1461,32 +1479,33 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "autonomous-driving",
     name: "Autonomous Driving",
-    aliases: [
+    aliases: ["self-driving", "autonomous vehicles", "automated driving", "planning for autonomous driving", "end-to-end planning", "driving simulator", "UniAD", "closed-loop evaluation", "open-loop planning", "safety-critical scenario generation", "driving world model", "collision rate", "lane detection", "traffic participants", "Waymo Open Motion", "nuScenes planning", 
       "autonomous driving", "self-driving car", "self-driving vehicle", "end-to-end autonomous driving",
       "end-to-end driving", "autonomous vehicle", "driving policy", "motion planning for autonomous vehicles",
       "closed-loop driving simulation", "vision-language driving", "nuScenes", "ego vehicle", "driving scene",
       "driving dataset", "driving benchmark", "Waymo", "nuPlan", "Bench2Drive", "NAVSIM", "driving agent",
     ],
-    acronyms: ["ADAS", "CARLA"],
+    acronyms: ["ADAS", "CARLA", "UniAD"],
     narrower: ["motion-forecasting", "bev-perception"],
     related: ["3d-object-detection", "video-world-model"],
   },
   {
     id: "motion-forecasting",
     name: "Trajectory and Motion Forecasting",
-    aliases: ["motion forecasting", "trajectory prediction", "trajectory forecasting", "pedestrian trajectory prediction", "multi-agent trajectory prediction", "vehicle trajectory prediction", "multimodal trajectory prediction", "motion prediction", "trajectory predictor", "Argoverse", "agent trajectories"],
+    acronyms: ["minADE", "minFDE", "QCNet", "WOMD"],
+    aliases: ["future trajectory", "future trajectories", "behavior prediction", "agent motion prediction", "Waymo Open Motion Dataset", "Argoverse 2", "ETH/UCY", "social force", "interaction-aware prediction", "marginal prediction", "joint prediction", "scene-centric", "MTR", "QCNet", "Wayformer", "minADE", "minFDE", "motion forecasting", "trajectory prediction", "trajectory forecasting", "pedestrian trajectory prediction", "multi-agent trajectory prediction", "vehicle trajectory prediction", "multimodal trajectory prediction", "motion prediction", "trajectory predictor", "Argoverse", "agent trajectories"],
     related: ["autonomous-driving", "spatio-temporal-forecasting"],
   },
   {
     id: "legged-locomotion",
     name: "Legged Locomotion",
-    aliases: ["legged locomotion", "quadruped locomotion", "legged robot", "bipedal locomotion", "quadruped robot", "robot parkour", "locomotion policy", "terrain-aware locomotion", "quadrupedal robot", "locomotion controller", "agile locomotion", "walking robot", "bipedal robot", "robot dog"],
+    aliases: ["ANYmal", "Unitree", "Go1", "Cassie robot", "blind locomotion", "perceptive locomotion", "jumping robot", "agile motion", "whole-body locomotion", "legged locomotion", "quadruped locomotion", "legged robot", "bipedal locomotion", "quadruped robot", "robot parkour", "locomotion policy", "terrain-aware locomotion", "quadrupedal robot", "locomotion controller", "agile locomotion", "walking robot", "bipedal robot", "robot dog"],
     related: ["humanoid-robot", "sim-to-real", "reinforcement-learning"],
   },
   {
     id: "humanoid-robot",
     name: "Humanoid Robots",
-    aliases: ["humanoid robot", "humanoid control", "humanoid whole-body control", "humanoid locomotion", "humanoid teleoperation", "humanoid motion retargeting", "whole-body humanoid", "humanoid"],
+    aliases: ["Unitree H1", "Unitree G1", "Atlas robot", "humanoid manipulation", "humanoid policy", "whole-body control", "motion imitation", "human-to-humanoid", "humanoid teleoperation system", "bipedal humanoid", "humanoid robot", "humanoid control", "humanoid whole-body control", "humanoid locomotion", "humanoid teleoperation", "humanoid motion retargeting", "whole-body humanoid", "humanoid"],
     related: ["legged-locomotion", "human-motion-generation", "robot-learning"],
   },
   {
@@ -1533,7 +1552,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "protein-structure-prediction",
     name: "Protein Structure Prediction",
-    aliases: [
+    aliases: ["structure prediction of proteins", "protein complex prediction", "multiple sequence alignment-based folding", "Evoformer", "structure module", "CASP", "predicted aligned error", "AlphaFold-Multimer", "protein-ligand co-folding", 
       "protein structure prediction", "protein folding", "AlphaFold", "AlphaFold2", "AlphaFold3", "RoseTTAFold",
       "ESMFold", "biomolecular structure prediction", "protein complex structure prediction",
       "protein conformational ensemble", "RNA structure prediction", "structure predictor",
@@ -1541,13 +1560,14 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
       "protein structures from sequence", "structure prediction model", "Boltz-1", "Boltz-2", "Chai-1", "OpenFold",
       "co-folding", "MSA-free", "pLDDT", "structure from sequence",
     ],
-    acronyms: ["AF2", "AF3"],
+    acronyms: ["AF2", "AF3", "CASP", "AF2M"],
     related: ["protein-design", "protein-language-model", "cryo-em"],
   },
   {
     id: "protein-design",
     name: "Protein Design",
-    aliases: [
+    acronyms: ["RFdiffusion", "ProteinMPNN"],
+    aliases: ["protein backbone design", "protein structure generation", "de novo binder", "FrameDiff", "Chroma protein", "protein diffusion model", "directed evolution with machine learning", "protein fitness optimization", "scaffold design", "designability", 
       "protein design", "de novo protein design", "protein generation", "inverse folding", "protein sequence design",
       "protein backbone generation", "ProteinMPNN", "RFdiffusion", "enzyme design", "protein binder design",
       "design proteins", "binder design", "motif scaffolding", "fixed-backbone sequence design",
@@ -1577,7 +1597,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "molecule-generation",
     name: "Molecule Generation",
-    aliases: [
+    acronyms: ["SBDD", "GuacaMol", "MOSES", "SELFIES"],
+    aliases: ["molecular generative model", "generative model for molecules", "drug-like molecules", "de novo drug design", "molecule design", "3D molecular generation", "equivariant diffusion for molecules", "fragment-based generation", "scaffold hopping", "molecular optimization", "goal-directed molecular generation", "GuacaMol", "MOSES benchmark", "CrossDocked", "pocket-based generation", "SELFIES", 
       "molecule generation", "molecular generation", "de novo molecular design", "molecular design",
       "generative chemistry", "3D molecule generation", "structure-based drug design", "molecular graph generation",
       "conformer generation", "linker design", "generate molecules", "ligand generation", "pocket-conditioned",
@@ -1588,20 +1609,20 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "molecular-property-prediction",
     name: "Molecular Property Prediction and Representation",
-    aliases: [
+    aliases: ["molecular graph neural network", "quantum chemistry property", "solubility prediction", "ChemBERTa", "Uni-Mol", "GEM molecular", "molecular contrastive learning", "molecular descriptors", "ADMET property", "OGB-LSC PCQM4Mv2", "activity cliff", 
       "molecular property prediction", "molecular representation learning", "ADMET prediction",
       "chemical language model", "molecular foundation model", "SMILES representation", "molecular fingerprint",
       "molecular representation", "molecule representation", "molecular graph", "molecular embedding", "QM9",
       "MoleculeNet", "chemical property prediction", "molecular pre-training", "molecular language model",
       "SMILES strings", "toxicity prediction",
     ],
-    acronyms: ["QSAR", "ADMET"],
+    acronyms: ["QSAR", "ADMET", "Uni-Mol", "PCQM4Mv2"],
     related: ["graph-neural-network", "drug-discovery", "molecule-generation"],
   },
   {
     id: "drug-discovery",
     name: "AI for Drug Discovery",
-    aliases: ["bioactivity prediction", "active compounds", "drug discovery", "AI-driven drug discovery", "virtual screening", "drug-target interaction", "drug-target affinity", "binding affinity prediction", "hit identification", "lead optimization", "drug repurposing", "drug-drug interaction prediction", "ML-guided drug", "affinity prediction", "drug-target"],
+    aliases: ["drug design", "compound screening", "hit-to-lead", "drug candidates", "binding affinity", "protein-ligand affinity", "DTI prediction", "drug response prediction", "ligand-based virtual screening", "structure-based virtual screening", "ML for drug discovery", "therapeutic discovery", "small molecule drug", "bioactivity prediction", "active compounds", "drug discovery", "AI-driven drug discovery", "virtual screening", "drug-target interaction", "drug-target affinity", "binding affinity prediction", "hit identification", "lead optimization", "drug repurposing", "drug-drug interaction prediction", "ML-guided drug", "affinity prediction", "drug-target"],
     narrower: ["molecular-docking"],
     related: ["molecule-generation", "molecular-property-prediction", "antibody-design"],
   },
@@ -1620,19 +1641,20 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "ml-interatomic-potential",
     name: "Machine-Learned Interatomic Potentials",
-    aliases: [
+    aliases: ["interatomic potential", "energy and force prediction", "equivariant potentials", "Allegro potential", "SchNet", "DimeNet", "PaiNN", "foundation potential", "ab initio accuracy", 
       "machine-learned interatomic potential", "machine-learned force field", "neural network potential",
       "universal interatomic potential", "equivariant interatomic potential", "machine learning molecular dynamics",
       "MACE potential", "machine learning potential", "ML potential", "neural potential", "learned potential",
       "atomistic foundation model", "universal machine learning potential", "NequIP",
     ],
-    acronyms: ["MLIP", "MLFF", "NNP"],
+    acronyms: ["MLIP", "MLFF", "NNP", "MACE", "NequIP", "SchNet", "DimeNet", "PaiNN", "MD17", "OC20"],
     related: ["equivariant-network", "materials-discovery", "graph-neural-network"],
   },
   {
     id: "materials-discovery",
     name: "ML for Materials Discovery",
-    aliases: [
+    acronyms: ["CDVAE", "GNoME", "OC20"],
+    aliases: ["crystal structures", "crystalline materials", "inorganic crystals", "Materials Project", "periodic materials", "DiffCSP", "MatterGen", "CDVAE", "GNoME", "stable materials", "formation energy prediction", "band gap prediction", "materials science machine learning", "metal-organic frameworks", "catalyst discovery", "Open Catalyst", "alloy design", "polymer property prediction", 
       "materials discovery", "crystal structure generation", "crystal structure prediction",
       "inorganic materials design", "generative materials design", "materials property prediction",
       "metal-organic framework design", "materials foundation model", "crystal generation", "materials generation",
@@ -1644,7 +1666,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "weather-forecasting",
     name: "ML Weather Forecasting",
-    aliases: ["nowcasting", "atmospheric prediction", "atmospheric emulator", "medium-range prediction", "global atmosphere model", "learned atmosphere model", "weather emulator", 
+    aliases: ["weather prediction", "weather model", "precipitation forecasting", "rainfall prediction", "tropical cyclone track", "extreme weather forecasting", "Aurora weather", "Aardvark", "NeuralGCM", "FuXi", "FengWu", "WeatherBench", "probabilistic weather forecasting", "subseasonal-to-seasonal", "radar nowcasting", "nowcasting", "atmospheric prediction", "atmospheric emulator", "medium-range prediction", "global atmosphere model", "learned atmosphere model", "weather emulator", 
       "weather forecasting", "data-driven weather forecasting", "medium-range weather forecasting",
       "global weather forecasting model", "precipitation nowcasting", "numerical weather prediction",
       "ensemble weather forecasting", "GraphCast", "Pangu-Weather", "FourCastNet", "ERA5", "weather foundation model",
@@ -1652,13 +1674,13 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
       "ensemble forecasts", "AI weather", "ML-based weather", "learned weather", "probabilistic weather", "GenCast",
       "data-driven weather prediction", "ML weather prediction", "AI-based weather",
     ],
-    acronyms: ["NWP"],
+    acronyms: ["NWP", "WeatherBench"],
     related: ["climate-modeling", "neural-operator", "spatio-temporal-forecasting"],
   },
   {
     id: "climate-modeling",
     name: "ML for Climate and Earth System Modeling",
-    aliases: [
+    aliases: ["climate simulation", "global climate model", "ClimateBench", "ClimaX", "ocean model", "precipitation downscaling", "climate emulation", "CMIP6", 
       "climate emulator", "climate model emulation", "climate downscaling", "statistical downscaling",
       "machine learning for climate", "earth system model", "subseasonal forecasting", "ocean forecasting",
       "climate projection", "machine learning parameterization", "learned parameterization",
@@ -1670,14 +1692,14 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "neural-operator",
     name: "Neural Operators",
-    aliases: ["PDE surrogate", "PDE surrogates", "physics surrogate", "physics surrogates", "neural PDE surrogate", "branch-trunk", "branch and trunk networks", "solution operator", "operator network", "operator networks", "PDE families", "parametric PDEs", "surrogate model for PDEs", "in-context operator learning", "neural operator", "Fourier neural operator", "operator learning", "graph neural operator", "transformer neural operator", "neural operator for PDEs", "DeepONet", "learning solution operators", "function-to-function", "mappings between function spaces", "infinite-dimensional function spaces", "discretization-invariant", "resolution-invariant"],
-    acronyms: ["FNO"],
+    aliases: ["deep operator network", "Fourier layer", "spectral neural operator", "Laplace neural operator", "wavelet neural operator", "geometry-informed neural operator", "U-shaped neural operator", "physics-informed neural operator", "neural operator surrogate", "mesh-independent", "learning operators", "operator regression", "operator approximation", "convolutional neural operator", "latent neural operator", "MIONet", "PDE surrogate", "PDE surrogates", "physics surrogate", "physics surrogates", "neural PDE surrogate", "branch-trunk", "branch and trunk networks", "solution operator", "operator network", "operator networks", "PDE families", "parametric PDEs", "surrogate model for PDEs", "in-context operator learning", "neural operator", "Fourier neural operator", "operator learning", "graph neural operator", "transformer neural operator", "neural operator for PDEs", "DeepONet", "learning solution operators", "function-to-function", "mappings between function spaces", "infinite-dimensional function spaces", "discretization-invariant", "resolution-invariant"],
+    acronyms: ["FNO", "GNO", "PINO", "WNO", "GINO"],
     related: ["neural-pde-solver", "physics-informed-neural-network"],
   },
   {
     id: "neural-pde-solver",
     name: "Neural PDE Solvers and Simulation Surrogates",
-    aliases: [
+    aliases: ["learned PDE solver", "machine-learned surrogate for CFD", "data-driven fluid simulation", "learned fluid simulation", "graph-based mesh simulation", "MeshGraphNets", "autoregressive PDE rollout", "PDE rollout", "neural emulator", "surrogate modeling of physical systems", "turbulence modeling with machine learning", "deep learning for fluid dynamics", "solving partial differential equations with neural networks", "neural network PDE solver", "PDEArena", "learned simulator", "neural surrogate", "surrogate for fluid dynamics", "learned solver for partial differential equations", "time-dependent PDE", "PDE dataset", 
       "neural PDE solver", "PDE surrogate", "surrogate model for PDEs", "learning to simulate",
       "learned simulator for fluids", "machine learning for computational fluid dynamics", "neural surrogate model",
       "data-driven PDE solver", "PDE foundation model", "mesh-based simulation with graph networks",
@@ -1689,8 +1711,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "physics-informed-neural-network",
     name: "Physics-Informed Neural Networks",
-    aliases: ["physics-informed neural network", "physics-informed learning", "physics-informed machine learning", "physics-constrained neural network", "physics-guided neural network", "PDE residual loss", "physics-informed", "physics loss", "physics-based loss", "soft physics constraints"],
-    acronyms: ["PINN"],
+    aliases: ["deep Ritz method", "deep Galerkin method", "collocation point", "PDE residual", "residual point", "physics-regularized", "physics-informed training", "physics-informed loss", "physics-informed deep learning", "physics-informed regularization", "boundary and initial conditions loss", "failure modes of physics-informed", "physics-embedded neural network", "hard-constrained PINN", "spectral bias of PINNs", "physics-informed neural network", "physics-informed learning", "physics-informed machine learning", "physics-constrained neural network", "physics-guided neural network", "PDE residual loss", "physics-informed", "physics loss", "physics-based loss", "soft physics constraints"],
+    acronyms: ["PINN", "XPINN", "VPINN"],
     related: ["neural-operator", "neural-pde-solver"],
   },
   {
@@ -1721,7 +1743,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "genomics-foundation-model",
     name: "Genomic and DNA Language Models",
-    aliases: [
+    acronyms: ["DNABERT"],
+    aliases: ["genomic sequence", "Evo model", "Caduceus", "DNABERT", "DNABERT-2", "promoter prediction", "splicing prediction", "chromatin accessibility prediction", "non-coding variants", "genome language model", "RNA foundation model", "AlphaGenome", "Borzoi", 
       "DNA language model", "genomic language model", "genomic foundation model", "Nucleotide Transformer",
       "gene expression prediction from sequence", "variant effect prediction", "DNA sequence modeling",
       "RNA language model", "regulatory genomics with deep learning", "DNA foundation model",
@@ -1733,7 +1756,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "single-cell-analysis",
     name: "Single-Cell Analysis and Foundation Models",
-    aliases: [
+    acronyms: ["scVI", "scGPT", "scATAC-seq"],
+    aliases: ["single-cell data", "scRNA", "cell atlas", "perturb-seq", "CRISPR perturbation", "scVI", "scFoundation", "trajectory inference", "RNA velocity", "multiome", "CITE-seq", 
       "single-cell", "single-cell RNA sequencing", "scRNA-seq", "single-cell foundation model", "cell type annotation",
       "cellular perturbation prediction", "gene regulatory network inference", "virtual cell",
       "single-cell transcriptomics", "single-cell multi-omics", "cell embeddings", "cell representations",
@@ -1758,14 +1782,15 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "medical-image-analysis",
     name: "Medical Image Analysis",
-    aliases: ["medical image analysis", "medical imaging", "medical image", "radiology AI", "computer-aided diagnosis", "chest X-ray", "CT scan", "fundus image", "dermoscopy", "ultrasound image", "MRI scan", "mammography", "medical scans"],
+    aliases: ["radiology image", "X-ray image", "CT image", "MRI image", "chest radiograph", "retinal image", "diabetic retinopathy", "skin lesion classification", "lesion detection", "nodule detection", "medical image classification", "computer-aided detection", "medical imaging AI", "3D medical images", "clinical imaging", "medical image analysis", "medical imaging", "medical image", "radiology AI", "computer-aided diagnosis", "chest X-ray", "CT scan", "fundus image", "dermoscopy", "ultrasound image", "MRI scan", "mammography", "medical scans"],
     narrower: ["medical-image-segmentation", "medical-image-registration", "medical-image-reconstruction", "computational-pathology", "radiology-report-generation", "medical-vision-language-model"],
     related: ["diffusion-mri"],
   },
   {
     id: "medical-image-segmentation",
     name: "Medical Image Segmentation",
-    aliases: ["medical segmentation", 
+    acronyms: ["BraTS", "UNETR", "KiTS", "ISIC"],
+    aliases: ["TransUNet", "Swin-UNETR", "UNETR", "Synapse multi-organ", "BraTS", "ACDC dataset", "KiTS", "skin lesion segmentation", "ISIC", "abdominal organ segmentation", "3D medical image segmentation", "semi-supervised medical image segmentation", "tumor delineation", "anatomical segmentation", "multi-organ segmentation", "whole-body segmentation", "TotalSegmentator", "segmentation of lesions", "medical segmentation", 
       "medical image segmentation", "organ segmentation", "tumor segmentation", "lesion segmentation", "nnU-Net",
       "volumetric medical segmentation", "polyp segmentation", "brain tumor segmentation", "cardiac segmentation",
       "MedSAM", "segmentation of medical images", "MRI segmentation", "CT segmentation", "vessel segmentation",
@@ -1777,13 +1802,13 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "medical-image-registration",
     name: "Medical Image Registration",
-    aliases: ["medical image registration", "deformable image registration", "image registration", "diffeomorphic registration", "unsupervised image registration", "VoxelMorph", "registration network", "learning-based registration"],
+    aliases: ["deformation field", "atlas-based registration", "multimodal registration", "brain MRI registration", "lung CT registration", "TransMorph", "displacement field", "learn2reg", "non-rigid registration", "medical image registration", "deformable image registration", "image registration", "diffeomorphic registration", "unsupervised image registration", "VoxelMorph", "registration network", "learning-based registration"],
     related: ["medical-image-analysis"],
   },
   {
     id: "medical-image-reconstruction",
     name: "Medical Image Reconstruction",
-    aliases: ["MRI reconstruction", "accelerated MRI", "compressed sensing MRI", "undersampled MRI", "CT reconstruction", "sparse-view CT", "low-dose CT", "PET reconstruction", "medical image synthesis", "undersampled k-space", "fastMRI", "limited-angle CT", "MR image reconstruction", "accelerated MR", "PET image reconstruction", "MRI-to-CT", "CT synthesis"],
+    aliases: ["MRI acceleration", "CT artifact reduction", "metal artifact reduction", "deep learning reconstruction", "PET denoising", "low-dose PET", "reconstruction of MR images", "unrolled network for MRI", "quantitative MRI reconstruction", "MRI reconstruction", "accelerated MRI", "compressed sensing MRI", "undersampled MRI", "CT reconstruction", "sparse-view CT", "low-dose CT", "PET reconstruction", "medical image synthesis", "undersampled k-space", "fastMRI", "limited-angle CT", "MR image reconstruction", "accelerated MR", "PET image reconstruction", "MRI-to-CT", "CT synthesis"],
     related: ["diffusion-inverse-problems", "medical-image-analysis"],
   },
   {
@@ -1795,7 +1820,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "computational-pathology",
     name: "Computational Pathology",
-    aliases: ["computational pathology", "digital pathology", "whole-slide image", "histopathology image", "pathology foundation model", "histology image", "gigapixel pathology", "pathology image", "pathology slide", "slide-level", "histology slide", "tissue image", "pathology foundation"],
+    aliases: ["hematoxylin and eosin", "histopathological image", "whole slide", "tissue slide", "pathology report", "tumor microenvironment", "cancer subtyping", "gigapixel image", "tile-level features", "UNI pathology", "CONCH", "Camelyon16", "CAMELYON", "slide encoder", "computational pathology", "digital pathology", "whole-slide image", "histopathology image", "pathology foundation model", "histology image", "gigapixel pathology", "pathology image", "pathology slide", "slide-level", "histology slide", "tissue image", "pathology foundation"],
     acronyms: ["WSI"],
     related: ["multiple-instance-learning", "medical-image-analysis", "spatial-transcriptomics"],
   },
@@ -1814,7 +1839,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "brain-decoding",
     name: "Neural Decoding and Brain-Computer Interfaces",
-    aliases: [
+    aliases: ["neural recordings", "brain signals", "brain activity", "intracranial recordings", "ECoG", "spike sorting", "neural population dynamics", "brain encoding model", "visual stimuli reconstruction", 
       "brain decoding", "fMRI decoding", "EEG decoding", "visual reconstruction from brain activity",
       "brain-computer interface", "neural decoding", "brain-to-image", "EEG foundation model",
       "brain foundation model", "neural signal decoding", "brain-to-text", "decode brain activity",
@@ -1827,7 +1852,8 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "physiological-signal-analysis",
     name: "ML for Physiological Signals",
-    aliases: ["ECG classification", "electrocardiogram deep learning", "photoplethysmography", "wearable health sensing", "sleep staging", "biosignal foundation model", "arrhythmia detection", "rPPG", "ECG foundation model"],
+    acronyms: ["PTB-XL"],
+    aliases: ["wearable sensor", "heart rate estimation", "atrial fibrillation detection", "blood pressure estimation", "sleep apnea detection", "PTB-XL", "remote photoplethysmography", "health monitoring from wearables", "ECG classification", "electrocardiogram deep learning", "photoplethysmography", "wearable health sensing", "sleep staging", "biosignal foundation model", "arrhythmia detection", "rPPG", "ECG foundation model"],
     related: ["brain-decoding", "time-series-analysis"],
   },
 
@@ -1835,7 +1861,7 @@ export const VISION_SCIENCE_CONCEPTS: Concept[] = [
   {
     id: "remote-sensing",
     name: "Remote Sensing and Earth Observation",
-    aliases: [
+    aliases: ["Sentinel-2", "SAR image", "land use classification", "scene classification of remote sensing", "crop type mapping", "building footprint", "flood mapping", "remote sensing image captioning", "remote sensing visual question answering", "EuroSAT", "optical remote sensing", "very high resolution imagery", "drone imagery", 
       "remote sensing", "remote sensing image", "satellite imagery", "satellite image", "aerial imagery",
       "earth observation", "remote sensing foundation model", "geospatial foundation model",
       "synthetic aperture radar", "multispectral imagery", "land cover classification", "UAV imagery", "aerial images",
