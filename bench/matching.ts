@@ -18,6 +18,7 @@ if (wanted.includes("heldout")) sets.push(loadWrittenSet("heldout-papers.json"))
 if (wanted.includes("heldout2")) sets.push(loadWrittenSet("heldout2-papers.json"));
 if (wanted.includes("heldout3")) sets.push(loadWrittenSet("heldout3-papers.json"));
 if (wanted.includes("heldout4")) sets.push(loadWrittenSet("heldout4-papers.json"));
+if (wanted.includes("heldout5")) sets.push(loadWrittenSet("heldout5-papers.json"));
 
 const server = process.env.DATABASE_URL ? { url: process.env.DATABASE_URL, stop: async () => {} } : await startEmbeddedPostgres({ port: 56500 + (process.pid % 3000), persistent: false });
 try {
@@ -31,7 +32,7 @@ try {
       const started = Date.now();
       const evaluation = await evaluateMatching(db, set, values.feedback ? { feedback: true, arrivals: (process.env.ARRIVALS as "daily" | "together" | undefined) ?? "daily" } : {});
       // The held-out set's interests are shown by id: its keywords stay unread while the vocabulary is tuned.
-      console.log(`\n${formatEvaluation(evaluation, { hideLabels: set.name === "heldout4" && !values["show-heldout-keywords"] })}\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      console.log(`\n${formatEvaluation(evaluation, { hideLabels: set.name === "heldout5" && !values["show-heldout-keywords"] })}\n(${((Date.now() - started) / 1000).toFixed(1)} s)`);
     } finally {
       await db.$disconnect();
       await dropDatabase(server.url, name);

@@ -64,6 +64,8 @@ describe.each([
   { file: "heldout2-papers.json", what: "second held-out set", hideLabels: true, min: { topics: 0.85, interests: 0.8, recall: 0.8 } },
   { file: "heldout3-papers.json", what: "third held-out set", hideLabels: true, min: { topics: 0.85, interests: 0.8, recall: 0.8 } },
   { file: "heldout4-papers.json", what: "fourth held-out set", hideLabels: true, min: { topics: 0.85, interests: 0.8, recall: 0.8 } },
+  // Written after all tuning by a helper who saw no vocabulary, measured and never diagnosed: the honest figure.
+  { file: "heldout5-papers.json", what: "fifth held-out set", hideLabels: true, min: { topics: 0.85, interests: 0.8, recall: 0.8 } },
 ])("on the $what", ({ file, hideLabels, min }) => {
   let result: Evaluation;
   let withFeedback: Evaluation;
