@@ -21,19 +21,8 @@ const { parentPort, workerData } = require("node:worker_threads");
 const nodemailer = require(workerData.nodemailer);
 const transport = nodemailer.createTransport(workerData.options);
 const FIELDS = ["name", "code", "responseCode", "command", "response", "errno", "syscall"];
-// Replies go back in batches, one message per turn of this thread's loop: a message each cost both threads a wake-up.
-let replies = [];
-const flush = () => {
-  const batch = replies;
-  replies = [];
-  if (batch.length) parentPort.postMessage(batch);
-};
-const reply = (r) => {
-  if (replies.push(r) === 1) setImmediate(flush);
-};
 parentPort.on("message", (msg) => {
   if (msg.close) {
-    flush();
     transport.close();
     parentPort.close();
     return;
@@ -44,11 +33,11 @@ parentPort.on("message", (msg) => {
     msg.mail[key] = { content: Buffer.from(bytes), contentTransferEncoding: "quoted-printable" };
   }
   transport.sendMail(msg.mail).then(
-    (info) => reply({ id: msg.id, messageId: info.messageId, response: String(info.response == null ? "" : info.response) }),
+    (info) => parentPort.postMessage({ id: msg.id, messageId: info.messageId, response: String(info.response == null ? "" : info.response) }),
     (err) => {
       const error = { message: String((err && err.message) || err) };
       for (const f of FIELDS) if (err && err[f] !== undefined) error[f] = err[f];
-      reply({ id: msg.id, error });
+      parentPort.postMessage({ id: msg.id, error });
     },
   );
 });
@@ -69,15 +58,13 @@ export function startMailThread(options: Record<string, unknown>): MailThread {
   };
   const start = () => {
     const w = new Worker(THREAD_SOURCE, { eval: true, workerData: { nodemailer, options } });
-    w.on("message", (replies: Reply[]) => {
-      for (const reply of replies) {
-        const p = pending.get(reply.id);
-        if (!p) continue;
-        pending.delete(reply.id);
-        if (reply.error) p.reject(Object.assign(new Error(reply.error.message), reply.error));
-        else p.resolve({ messageId: reply.messageId!, response: reply.response! });
-      }
+    w.on("message", (reply: Reply) => {
+      const p = pending.get(reply.id);
+      if (!p) return;
+      pending.delete(reply.id);
       if (pending.size === 0) w.unref();
+      if (reply.error) p.reject(Object.assign(new Error(reply.error.message), reply.error));
+      else p.resolve({ messageId: reply.messageId!, response: reply.response! });
     });
     const gone = (err: Error) => {
       if (thread === w) thread = undefined;
