@@ -22,7 +22,7 @@ import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { listHeaders } from "../src/mail/transport.ts";
-import { feedbackUrl, subscriberLinks } from "../src/subscriptions/links.ts";
+import { feedbackUrls, subscriberLinks } from "../src/subscriptions/links.ts";
 import { type Fault, FAULTS, runFaults } from "./faults.ts";
 import { CONCURRENCY, createHarness, POOL, SECRET } from "./harness.ts";
 import { epochMs, sendRates, summarize } from "./rates.ts";
@@ -79,7 +79,7 @@ async function measureRender(sample: number, keep: number) {
         viewInBrowserUrl: digestPageUrl(links, d.id),
         ...subscriberLinks(links, d.subscriber.id),
         postalAddress: "1 Example Street",
-        feedbackUrl: (paperId, verdict) => feedbackUrl(links, d.subscriber.id, paperId, verdict),
+        feedbackUrl: feedbackUrls(links, d.subscriber.id), // as the sender makes them (one token per paper)
       },
     );
     if (rendered.length < keep) rendered.push(r);
