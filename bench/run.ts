@@ -179,7 +179,7 @@ for (const workers of workerCounts) {
     sinkCpu = processCpuMs(sink.pid);
     const startedAt = epochMs();
     await Promise.all(apps.map((a) => a.send()));
-    await waitUntilSent(plan.planned, `sending (${workers} process${workers > 1 ? "es" : ""})`);
+    await waitUntilSent(plan.planned, `sending (${workers} process${workers > 1 ? "es" : ""})`, undefined, log);
     const machineBusy = busyShare(since);
     const postgresCpu = postgresCpuMs() - pgCpu;
     const sinkCpuMs = processCpuMs(sink.pid) - sinkCpu;
