@@ -10,7 +10,7 @@
 //   --node-flags "..." (Node flags of the app processes and the ceiling; default --max-old-space-size=256)
 //   --plan-apart      (a process of its own plans; the sending processes start without the planner's heap)
 // Environment: BENCH_CONCURRENCY (sends in flight, app and ceiling; default 100), BENCH_CPU_PROFILE=dir (V8 CPU
-// profiles of the app processes), BENCH_HEAP_PROFILE=dir (allocation profile of each app process's sending).
+// profiles of the app processes and the ceiling), BENCH_HEAP_PROFILE=dir (allocation profile of each app process's sending).
 import { execSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -22,7 +22,7 @@ import { renderDigest } from "../src/digest/render.ts";
 import { digestPageUrl } from "../src/digest/send.ts";
 import { loadEmailTemplates } from "../src/mail/templates.ts";
 import { listHeaders } from "../src/mail/transport.ts";
-import { feedbackUrl, subscriberLinks } from "../src/subscriptions/links.ts";
+import { feedbackUrls, subscriberLinks } from "../src/subscriptions/links.ts";
 import { type Fault, FAULTS, runFaults } from "./faults.ts";
 import { CONCURRENCY, createHarness, POOL, SECRET } from "./harness.ts";
 import { epochMs, sendRates, summarize } from "./rates.ts";
@@ -79,7 +79,7 @@ async function measureRender(sample: number, keep: number) {
         viewInBrowserUrl: digestPageUrl(links, d.id),
         ...subscriberLinks(links, d.subscriber.id),
         postalAddress: "1 Example Street",
-        feedbackUrl: (paperId, verdict) => feedbackUrl(links, d.subscriber.id, paperId, verdict),
+        feedbackUrl: feedbackUrls(links, d.subscriber.id), // as the sender makes them (one token per paper)
       },
     );
     if (rendered.length < keep) rendered.push(r);
@@ -138,7 +138,7 @@ const busyShare = (since: ReturnType<typeof cpuTimes>) => {
 
 function runCeiling(smtpUrl: string, count: number) {
   const out = execSync(
-    `node --import tsx ${NODE_FLAGS.join(" ")} bench/ceiling.ts --url ${smtpUrl} --count ${count} --pool ${POOL} --concurrency ${CONCURRENCY} --messages ${ceilingMessages}`,
+    `node --import tsx ${NODE_FLAGS.join(" ")} ${process.env.BENCH_CPU_PROFILE ? `--cpu-prof --cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}` : ""} bench/ceiling.ts --url ${smtpUrl} --count ${count} --pool ${POOL} --concurrency ${CONCURRENCY} --messages ${ceilingMessages}`,
     { cwd: PROJECT_ROOT, encoding: "utf8", maxBuffer: 256 * 2 ** 20 },
   );
   return JSON.parse(out) as { startedAt: number; acceptedAt: number[]; cpuMs: number };
@@ -179,7 +179,7 @@ for (const workers of workerCounts) {
     sinkCpu = processCpuMs(sink.pid);
     const startedAt = epochMs();
     await Promise.all(apps.map((a) => a.send()));
-    await waitUntilSent(plan.planned, `sending (${workers} process${workers > 1 ? "es" : ""})`);
+    await waitUntilSent(plan.planned, `sending (${workers} process${workers > 1 ? "es" : ""})`, undefined, log);
     const machineBusy = busyShare(since);
     const postgresCpu = postgresCpuMs() - pgCpu;
     const sinkCpuMs = processCpuMs(sink.pid) - sinkCpu;
@@ -191,6 +191,8 @@ for (const workers of workerCounts) {
     const app = {
       ...sendRates({ startedAt, acceptedAt: reports.flatMap((r) => r.acceptedAt as number[]) }),
       cpuMsPerMessage: reports.reduce((a, r) => a + r.cpuMs, 0) / delivered,
+      // Of which the main thread (the sender's own work); the rest is the mail thread (Nodemailer), GC helpers and I/O.
+      mainThreadCpuMsPerMessage: reports.reduce((a, r) => a + r.mainThreadMs, 0) / delivered,
       postgresCpuMsPerMessage: postgresCpu / delivered,
       sinkCpuMsPerMessage: sinkCpuMs / delivered,
       machineBusy,
@@ -227,7 +229,7 @@ for (const workers of workerCounts) {
     const r = runs.at(-1)!;
     console.log(
       `app: ${app.steadyPerSecond.toFixed(0)} msg/s steady, ${app.overallPerSecond.toFixed(0)} overall, first send ${app.firstSendMs.toFixed(0)} ms; ratio ${(r.ratioSteady as number).toFixed(2)} steady, ${(r.ratioOverall as number).toFixed(2)} overall; ` +
-        `CPU ms/message app ${app.cpuMsPerMessage.toFixed(2)} + PostgreSQL ${app.postgresCpuMsPerMessage.toFixed(2)} (ceiling ${ceiling.cpuMsPerMessage.toFixed(2)}; sink ${ceiling.sinkCpuMsPerMessage.toFixed(2)} / ${app.sinkCpuMsPerMessage.toFixed(2)}; machine busy ${(ceiling.machineBusy * 100).toFixed(0)}% / ${(app.machineBusy * 100).toFixed(0)}%), of which GC ${app.gcMsPerMessage.toFixed(2)} (${JSON.stringify(app.gc.map((g) => Object.fromEntries(Object.entries(g as Record<string, number>).map(([k, v]) => [k, Math.round(v)]))))}, heap ${app.heapUsedAtSendMb.map((m) => m.toFixed(0)).join("/")} MB at start); loop delay p99 ${app.loopDelayP99Ms.toFixed(1)} ms; SMTP pool short of messages ${(app.poolStarvedShare * 100).toFixed(0)}% of the time; ${r.duplicates} duplicates, ${r.missing} missing`,
+        `CPU ms/message app ${app.cpuMsPerMessage.toFixed(2)} (main thread ${app.mainThreadCpuMsPerMessage.toFixed(2)}) + PostgreSQL ${app.postgresCpuMsPerMessage.toFixed(2)} (ceiling ${ceiling.cpuMsPerMessage.toFixed(2)}; sink ${ceiling.sinkCpuMsPerMessage.toFixed(2)} / ${app.sinkCpuMsPerMessage.toFixed(2)}; machine busy ${(ceiling.machineBusy * 100).toFixed(0)}% / ${(app.machineBusy * 100).toFixed(0)}%), of which GC ${app.gcMsPerMessage.toFixed(2)} (${JSON.stringify(app.gc.map((g) => Object.fromEntries(Object.entries(g as Record<string, number>).map(([k, v]) => [k, Math.round(v)]))))}, heap ${app.heapUsedAtSendMb.map((m) => m.toFixed(0)).join("/")} MB at start); loop delay p99 ${app.loopDelayP99Ms.toFixed(1)} ms; SMTP pool short of messages ${(app.poolStarvedShare * 100).toFixed(0)}% of the time; ${r.duplicates} duplicates, ${r.missing} missing`,
     );
     if (values["pg-stats"]) for (const s of statements) console.log(`  ${s.totalMs.toFixed(0).padStart(7)} ms ${String(s.calls).padStart(7)} calls ${s.meanMs.toFixed(2).padStart(7)} ms/call  ${s.query}`);
   }

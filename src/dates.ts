@@ -15,9 +15,21 @@ function cached(map: Map<string, Intl.DateTimeFormat>, timeZone: string, options
   return format;
 }
 
+// UTC days already written: every email of a day names the same date, and Intl's format is slow (microseconds).
+const utcDays = new Map<number, string>();
+
 /** "Tue 24 Nov 2026". A calendar date stored as midnight UTC (a digest's local date) is formatted in UTC. */
 export function formatDay(date: Date, timeZone = "UTC"): string {
-  return cached(dayFormats, timeZone, { weekday: "short", day: "numeric", month: "short", year: "numeric" }).format(date).replace(",", "");
+  const day = timeZone === "UTC" ? Math.floor(date.getTime() / 86_400_000) : NaN;
+  let text = utcDays.get(day);
+  if (text === undefined) {
+    text = cached(dayFormats, timeZone, { weekday: "short", day: "numeric", month: "short", year: "numeric" }).format(date).replace(",", "");
+    if (Number.isFinite(day)) {
+      if (utcDays.size > 5000) utcDays.clear();
+      utcDays.set(day, text);
+    }
+  }
+  return text;
 }
 
 /** "Tue 24 Nov": where the year goes without saying (subject lines). */

@@ -122,8 +122,24 @@ export function digestSubject(content: { localDate: Date; papers: Pick<DigestCon
   return `${n} new paper${n === 1 ? "" : "s"}: ${top.join(", ")} — ${day}`;
 }
 
+// Many readers get a paper for the same reasons (the planner stores each set of evidence once): describe each set once.
+const described = new Map<string, string>();
+
 /** The evidence, quoted: `matched “process supervision” (Reward Models)`; older digests name only the topics. */
 export function whyMatched(paper: Pick<DigestContent["papers"][number], "matchedTopics" | "matchedKeywords" | "reasons">): string {
+  // Control characters as separators: input forms reject them in keywords (text-safety.ts), slugs are ours, and a
+  // reason's own fields use U+001E and U+001F (topics/reasons.ts).
+  const key = `${(paper.reasons ?? []).join("\u001d")}\u001c${paper.matchedTopics.join("\u001d")}\u001c${paper.matchedKeywords.join("\u001d")}`;
+  let why = described.get(key);
+  if (why === undefined) {
+    why = describeWhy(paper);
+    if (described.size > 10_000) described.clear();
+    described.set(key, why);
+  }
+  return why;
+}
+
+function describeWhy(paper: Pick<DigestContent["papers"][number], "matchedTopics" | "matchedKeywords" | "reasons">): string {
   const described = describeReasons(paper.reasons ?? [], (slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);
   if (described.length) return described.join(" · ");
   const topics = paper.matchedTopics.map((slug) => TOPIC_BY_SLUG.get(slug)?.name ?? slug);

@@ -9,14 +9,15 @@ import type { OutageGate } from "../db/outage-gate.ts";
 import { type Logger, scrubAddresses } from "../log.ts";
 import type { EmailTemplates } from "../mail/templates.ts";
 import { listHeaders, type Mailer } from "../mail/transport.ts";
-import { feedbackUrl, subscriberLinks } from "../subscriptions/links.ts";
+import { feedbackUrls, subscriberLinks } from "../subscriptions/links.ts";
 import { suppressAddress } from "../subscriptions/suppression.ts";
 import { signSubscriberToken } from "../subscriptions/tokens.ts";
 import type { FailureReport } from "./failure-report.ts";
 import { classifySendFailure, type SendFailure } from "./failures.ts";
 import { loadDigestPapers } from "./queries.ts";
 import { MAX_RETRY_DELAY_SECONDS } from "./queue.ts";
-import { renderDigest } from "./render.ts";
+import { type DigestContent, renderDigest } from "./render.ts";
+import { type ClaimedDigest, claimDigests, recordSent } from "./send-queries.ts";
 import type { SendPermit, SendThrottle } from "./throttle.ts";
 
 export interface SendDeps {
@@ -80,37 +81,13 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
   const now = deps.now?.() ?? new Date();
   const staleBefore = new Date(now.getTime() - deps.leaseSeconds * 1000);
   const claimToken = randomUUID();
-  // Claim: planned digests that are due (a few seconds of clock skew between us and the queue's database allowed),
-  // ones whose worker's lease ran out (killed mid-send), and, when this claim is repeated because its answer was lost
-  // to a database outage, the ones this very claim took.
-  const claimed = await gate.run(() =>
-    db.digest.updateManyAndReturn({
-      where: {
-        id: { in: digestIds },
-        OR: [
-          { status: "planned", OR: [{ retryAt: null }, { retryAt: { lte: new Date(now.getTime() + 5_000) } }] },
-          { status: "sending", claimedAt: { lt: staleBefore } },
-          { status: "sending", claimToken },
-        ],
-      },
-      data: { status: "sending", claimedAt: now, claimToken, attempts: { increment: 1 } },
-      select: { id: true },
-    }),
-  );
-  if (claimed.length === 0) return;
-
-  const digests = await gate.run(() =>
-    db.digest.findMany({
-      where: { id: { in: claimed.map((d) => d.id) } },
-      include: { subscriber: { select: { id: true, email: true, status: true, confirmedAt: true, keywords: true, topics: { select: { topic: { select: { slug: true } } } } } } },
-    }),
-  );
+  // Claimed with their readers in one statement (send-queries.ts). Due: a few seconds of clock skew between us and
+  // the queue's database allowed.
+  const digests = await gate.run(() => claimDigests(db, digestIds, { claimToken, now, dueBefore: new Date(now.getTime() + 5_000), staleBefore }));
+  if (digests.length === 0) return;
   const papersOf = await gate.run(() => loadDigestPapers(db, digests.map((d) => d.id)));
-  const suppressed = new Set(
-    (await gate.run(() => db.suppression.findMany({ where: { email: { in: digests.map((d) => d.subscriber.email) } }, select: { email: true } }))).map((s) => s.email),
-  );
   // Unsubscribed, paused or bounced since planning: nothing goes out.
-  const gone = digests.filter((d) => d.subscriber.status !== "active" || suppressed.has(d.subscriber.email));
+  const gone = digests.filter((d) => d.subscriber.status !== "active" || d.subscriber.suppressed);
   if (gone.length) {
     const goneIds = gone.map((d) => d.id);
     await gate.run(() => db.digest.updateMany({ where: { id: { in: goneIds }, status: "sending", claimToken }, data: { status: "skipped", lastError: "subscriber no longer active" } }));
@@ -127,33 +104,12 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
   const recorder = sentRecorder(db, gate, claimToken, deps.now ?? (() => new Date()), (id) => digestMessageId(deps, id));
   const queue = digests.filter((d) => !gone.includes(d));
   const sendOne = async (digest: (typeof queue)[number], permit: SendPermit) => {
-    const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
-    const rendered = renderDigest(
-      deps.emails,
-      {
-        localDate: digest.localDate,
-        email: digest.subscriber.email,
-        confirmedAt: digest.subscriber.confirmedAt,
-        interests: { topics: digest.subscriber.topics.map((t) => t.topic.slug), keywords: digest.subscriber.keywords },
-        papers: papersOf.get(digest.id) ?? [],
-      },
-      {
-        baseUrl: deps.publicBaseUrl,
-        viewInBrowserUrl: digestPageUrl(deps, digest.id),
-        ...links,
-        postalAddress: deps.postalAddress,
-        feedbackUrl: (paperId, verdict) => feedbackUrl(deps, digest.subscriber.id, paperId, verdict),
-      },
-    );
+    // Rendered and handed to the mailer in one synchronous step: this frame keeps only the subject while the send is
+    // under way (holding each ~40 KiB body for the send's duration promoted every one of them to the old heap).
+    // A render that throws is a bug, not a send failure: it fails the job (as before), outside the try.
+    const { subject, sent } = renderAndSend(deps, digest, papersOf.get(digest.id) ?? []);
     try {
-      await deps.mailer.send({
-        to: digest.subscriber.email,
-        subject: rendered.subject,
-        html: rendered.html,
-        text: rendered.text,
-        messageId: digestMessageId(deps, digest.id),
-        headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
-      });
+      await sent;
     } catch (err) {
       const failure = classifySendFailure(err);
       // Only what concerns the whole server slows the whole sender down.
@@ -167,11 +123,47 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
     // counters (README "Metrics") carry the totals.
     deps.log.debug({ digestId: digest.id, subscriberId: digest.subscriber.id, papers: papersOf.get(digest.id)?.length ?? 0, attempt: digest.attempts }, "digest sent");
     // Outside the try: a failed record must not look like a failed send (that would send it again).
-    await recorder.add(digest.id, rendered.subject);
+    await recorder.add(digest.id, subject);
   };
   // The chunk is the concurrency: all of it goes out at once (the SMTP pool queues beyond its connections).
   await Promise.all(queue.map((digest, i) => sendOne(digest, permits[i]!)));
   await recorder.flush();
+}
+
+/** Renders one digest and hands it to the mailer; returns the subject and the send under way. */
+function renderAndSend(deps: SendDeps, digest: ClaimedDigest, papers: DigestContent["papers"]): { subject: string; sent: Promise<unknown> } {
+  const links = subscriberLinks({ publicBaseUrl: deps.publicBaseUrl, appSecret: deps.appSecret }, digest.subscriber.id);
+  const rendered = renderDigest(
+    deps.emails,
+    {
+      localDate: digest.localDate,
+      email: digest.subscriber.email,
+      confirmedAt: digest.subscriber.confirmedAt,
+      interests: { topics: digest.subscriber.topics, keywords: digest.subscriber.keywords },
+      papers,
+    },
+    {
+      baseUrl: deps.publicBaseUrl,
+      viewInBrowserUrl: digestPageUrl(deps, digest.id),
+      ...links,
+      postalAddress: deps.postalAddress,
+      feedbackUrl: feedbackUrls(deps, digest.subscriber.id),
+    },
+  );
+  let sent: Promise<unknown>;
+  try {
+    sent = deps.mailer.send({
+      to: digest.subscriber.email,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      messageId: digestMessageId(deps, digest.id),
+      headers: listHeaders({ unsubscribeUrl: links.unsubscribeUrl, listId: deps.listId }),
+    });
+  } catch (err) {
+    sent = Promise.reject(err); // a mailer that throws at once fails like one that rejects
+  }
+  return { subject: rendered.subject, sent };
 }
 
 /** Records sent digests, coalescing the ones that finish within a few milliseconds into one statement. */
@@ -183,7 +175,7 @@ function sentRecorder(db: Db, gate: Pick<OutageGate, "run">, claimToken: string,
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    flushing = gate.run(() => recordSent(db, batch, claimToken, now(), messageId));
+    flushing = gate.run(() => recordSent(db, batch.map((s) => ({ ...s, messageId: messageId(s.id) })), claimToken, now()));
     await flushing;
   };
   return {
@@ -195,15 +187,6 @@ function sentRecorder(db: Db, gate: Pick<OutageGate, "run">, claimToken: string,
     },
     flush,
   };
-}
-
-async function recordSent(db: Db, sent: { id: string; subject: string }[], claimToken: string, at: Date, messageId: (id: string) => string) {
-  // Raw SQL: one statement for the whole batch, each row with its own subject and Message-ID. Only rows this claim
-  // still owns are written.
-  await db.$executeRaw`
-    UPDATE digests d SET status = 'sent', sent_at = ${at}, updated_at = ${at}, last_error = NULL, retry_at = NULL, subject = v.subject, message_id = v.message_id
-    FROM unnest(${sent.map((s) => s.id)}::uuid[], ${sent.map((s) => s.subject)}::text[], ${sent.map((s) => messageId(s.id))}::text[]) AS v(id, subject, message_id)
-    WHERE d.id = v.id AND d.status = 'sending' AND d.claim_token = ${claimToken}::uuid`;
 }
 
 async function recordFailure(
@@ -266,9 +249,13 @@ async function recordFailure(
   return { retryAt, failure };
 }
 
+const hostnames = new Map<string, string>();
+
 function digestMessageId(deps: Pick<SendDeps, "publicBaseUrl">, digestId: string) {
   // One Message-ID per digest: a re-send after a crash is recognisable as the same message.
-  return `<digest-${digestId}@${new URL(deps.publicBaseUrl).hostname}>`;
+  let host = hostnames.get(deps.publicBaseUrl);
+  if (host === undefined) hostnames.set(deps.publicBaseUrl, (host = new URL(deps.publicBaseUrl).hostname));
+  return `<digest-${digestId}@${host}>`;
 }
 
 export function digestPageUrl(deps: Pick<SendDeps, "publicBaseUrl" | "appSecret">, digestId: string): string {

@@ -11,6 +11,11 @@ export const EMAIL_TEMPLATES_DIR = path.join(PROJECT_ROOT, "templates", "email")
 // ~70 MB of memory and are loaded only when a template changed, so send workers stay small.
 const COMPILED_CACHE_DIR = path.join(PROJECT_ROOT, ".data", "compiled-email-templates");
 
+// Emails use only the built-in if/each and plain fields. Saying so lets Handlebars compile each field to a property
+// read instead of a helper look-up first, and `each` without @index/@first frames: the fill runs once per recipient.
+// A template that uses another helper or @data fails at its first fill (the tests fill every email template).
+const FILL_OPTIONS = { strict: true, knownHelpersOnly: true, data: false } as const;
+
 export interface RenderedEmail {
   html: string;
   text: string;
@@ -33,9 +38,9 @@ export async function loadEmailTemplates(dir = EMAIL_TEMPLATES_DIR, opts: { cach
     const textFile = path.join(dir, `${name}.txt.hbs`);
     if (!fs.existsSync(textFile)) throw new Error(`${file} has no plain-text twin ${name}.txt.hbs`);
     compiled.set(name, {
-      html: html.compile(compiledHtml, { strict: true }),
+      html: html.compile(compiledHtml, FILL_OPTIONS),
       // Plain text is not HTML: no entity escaping there.
-      text: text.compile(fs.readFileSync(textFile, "utf8"), { strict: true, noEscape: true }),
+      text: text.compile(fs.readFileSync(textFile, "utf8"), { ...FILL_OPTIONS, noEscape: true }),
     });
   }
   return {

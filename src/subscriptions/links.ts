@@ -32,3 +32,19 @@ export function confirmUrl(settings: LinkSettings, token: string): string {
 export function feedbackUrl(settings: LinkSettings, subscriberId: string, paperId: number, verdict: "more" | "less"): string {
   return `${settings.publicBaseUrl}/feedback/${signFeedbackToken(settings.appSecret, subscriberId, paperId)}?v=${verdict}`;
 }
+
+/**
+ * One reader's feedback links, as `feedbackUrl` makes them: "more" and "less" of a paper share one signed token, so an
+ * email signs it once per paper (asked for one after the other), not twice.
+ */
+export function feedbackUrls(settings: LinkSettings, subscriberId: string): (paperId: number, verdict: "more" | "less") => string {
+  let lastPaper: number | undefined;
+  let base = "";
+  return (paperId, verdict) => {
+    if (paperId !== lastPaper) {
+      base = `${settings.publicBaseUrl}/feedback/${signFeedbackToken(settings.appSecret, subscriberId, paperId)}?v=`;
+      lastPaper = paperId;
+    }
+    return base + verdict;
+  };
+}

@@ -44,6 +44,24 @@ it("delivers the message as built, with its Message-ID, headers and both parts",
   }
 });
 
+it("delivers long bodies exactly: long lines, '=', trailing spaces, dots at line starts, text in other scripts", async () => {
+  // The bodies cross to the thread as UTF-8 bytes with quoted-printable said outright: what a reader's client decodes
+  // must be what was rendered, character for character.
+  const mailer = createMailer(config, sink.url);
+  const line = (i: number) => `<a href="https://digest.example.com/feedback/abc.${i}?v=more">more</a> x=${i} “quoted” — 日本語 ▲ ${"w".repeat(90)}  `;
+  const html = Array.from({ length: 400 }, (_, i) => (i % 7 === 0 ? `.${line(i)}` : line(i))).join("\n");
+  const text = Array.from({ length: 200 }, (_, i) => `${i % 5 === 0 ? "." : ""}Why: matched “x=${i}” · ${"t".repeat(100)} `).join("\n");
+  try {
+    await mailer.send({ to: "long@example.com", subject: "long", html, text });
+    const [mail] = await sink.waitFor(1, "long@example.com");
+    expect(mail!.html).toBe(html);
+    expect(mail!.text).toBe(text);
+    expect(mail!.raw).toMatch(/^Content-Transfer-Encoding: quoted-printable\r?$/m);
+  } finally {
+    mailer.close();
+  }
+});
+
 it("fails a refused message with Nodemailer's error fields (what the sender classifies)", async () => {
   const mailer = createMailer(config, sink.url);
   sink.failWith = (to) => (to === "gone@example.com" ? { code: 550, message: "No such user" } : undefined);
