@@ -35,7 +35,7 @@ try {
       child.once("exit", (code) => reject(new Error(`planning process exited ${code}`)));
     });
     await new Promise((r) => child.once("exit", r));
-    const [counted] = await h.db.$queryRaw<{ items: number }[]>`SELECT count(*)::int AS items FROM digest_items i JOIN digests d ON d.id = i.digest_id WHERE d.local_date = ${date}::date`;
+    const [counted] = await h.db.$queryRaw<{ items: number }[]>`SELECT coalesce(sum(cardinality(paper_ids)), 0)::int AS items FROM digests WHERE local_date = ${date}::date`;
     const items = counted!.items;
     rows.push({ date, ...result, items });
     console.log(

@@ -6,7 +6,7 @@ import { TREND } from "../sources/trend.ts";
 import { FIELD } from "../topics/reasons.ts";
 import { type Candidate, type Match, PaperVectors, personalize, type Preferences, rankCandidates, type RankingInputs, signatureOf } from "./candidates.ts";
 import { type Evidence, EvidenceTable } from "./evidence.ts";
-import { loadRankingRows } from "./queries.ts";
+import { historySince, loadRankingRows } from "./queries.ts";
 
 /**
  * How deep a signature's list goes: the largest daily email (10) after skipping what a daily reader of five papers can
@@ -44,6 +44,8 @@ export interface PlanningRun {
   readonly evidence: EvidenceTable;
   /** Ids of the papers inside the trending window: the only candidates. */
   readonly windowPaperIds: number[];
+  /** From which date a reader's digests can hold a window paper (queries.ts historySince). */
+  readonly historySince: string;
   /** A reader's papers: best first, none they were sent, at most their papers per email ("liked" still unnamed). */
   choosePapers(reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, profile: readonly { term: string; weight: number }[] | undefined): Pick[];
 }
@@ -105,6 +107,7 @@ export async function startPlanningRun(db: Db, now: Date, windowDays: number = T
     vectors,
     evidence,
     windowPaperIds: rows.trends.map((t) => t.paperId),
+    historySince: historySince(now, windowDays),
     choosePapers(reader, sent, profile) {
       if (profile?.length) return fromCandidates(personalize(inputs, rankCandidates(inputs, reader), vectors.affinities(profile)), sent, reader.maxPapers);
       const list = listFor(reader);
