@@ -3,6 +3,7 @@
 // most LIST_CACHE of them). Each reader's papers are then picked in memory: their list minus what they were sent.
 import type { Db } from "../db/client.ts";
 import { TREND } from "../sources/trend.ts";
+import { RANKING } from "../topics/ranking.ts";
 import { FIELD } from "../topics/reasons.ts";
 import { type Candidate, type Match, PaperVectors, personalize, type Preferences, rankCandidates, type RankingInputs, signatureOf } from "./candidates.ts";
 import { type Evidence, EvidenceTable } from "./evidence.ts";
@@ -24,6 +25,8 @@ const REASONS_KEPT = 3;
 interface RankedList {
   paperIds: Int32Array;
   scores: Float64Array;
+  /** Σ relevance (score before the trend), for a profile to scale. */
+  relevance: Float64Array;
   /** The run's evidence number of each paper's reasons. */
   evidence: Int32Array;
   /** False when the ranking went deeper than the list. */
@@ -51,7 +54,13 @@ export interface PlanningRun {
 }
 
 export async function startPlanningRun(db: Db, now: Date, windowDays: number = TREND.windowDays): Promise<PlanningRun> {
-  const rows = await loadRankingRows(db, now, windowDays);
+  return createPlanningRun(await loadRankingRows(db, now, windowDays), historySince(now, windowDays));
+}
+
+/** What the matcher's rows rank into (pure: the planner's state for one run). */
+export type RankingRows = Awaited<ReturnType<typeof loadRankingRows>>;
+
+export function createPlanningRun(rows: RankingRows, since: string): PlanningRun {
   const topics = new Map<number, { slug: string; matches: Match[] }>();
   for (const r of rows.topicMatches) {
     let topic = topics.get(r.topicId);
@@ -85,6 +94,7 @@ export async function startPlanningRun(db: Db, now: Date, windowDays: number = T
     list = {
       paperIds: Int32Array.from(top, (c) => c.paperId),
       scores: Float64Array.from(top, (c) => c.score),
+      relevance: Float64Array.from(top, (c) => c.relevance),
       evidence: Int32Array.from(top, (c) => evidence.numberOf(evidenceOf(c))),
       complete: ranked.length <= LIST_DEPTH,
     };
@@ -102,14 +112,48 @@ export async function startPlanningRun(db: Db, now: Date, windowDays: number = T
     return picks;
   };
 
+  // Which papers each topic and keyword matches: whether a paper beyond a ranked list's head is a match of the reader.
+  const topicPapers = new Map([...topics].map(([id, t]) => [id, new Set(t.matches.map((m) => m.paperId))]));
+  const keywordPapers = new Map([...keywords].map(([k, matches]) => [k, new Set(matches.map((m) => m.paperId))]));
+  const matchesOf = (prefs: Preferences) => (paperId: number) =>
+    prefs.topicIds.some((t) => topicPapers.get(t)?.has(paperId)) || prefs.keywords.some((k) => keywordPapers.get(k)?.has(paperId));
+
+  /**
+   * A reader with a profile, from their signature's list instead of a full ranking: the list's head personalized
+   * (personalize, as for the full ranking; papers beyond the head enter only by their match). Exact when the list is
+   * complete, or when the last pick beats what any paper beyond the head could reach (its score × maxFactor);
+   * otherwise undefined, and the caller ranks in full.
+   */
+  const personalizedFromList = (reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, affinities: ReadonlyMap<number, number>): Pick[] | undefined => {
+    const list = listFor(reader);
+    const head = Array.from(list.paperIds, (paperId, i) => {
+      const e = evidence.get(list.evidence[i]!);
+      return { paperId, score: list.scores[i]!, relevance: list.relevance[i]!, topics: e.topics as string[], keywords: e.keywords as string[], reasons: e.reasons as string[], affinity: 0, evidenceNumber: list.evidence[i]! };
+    });
+    const ranked = personalize(inputs, head, affinities, list.complete ? undefined : matchesOf(reader));
+    const picks: Pick[] = [];
+    for (const c of ranked) {
+      if (picks.length === reader.maxPapers) break;
+      if (sent?.has(c.paperId)) continue;
+      const n = "evidenceNumber" in c ? c.evidenceNumber : undefined;
+      picks.push(n === undefined ? { paperId: c.paperId, score: c.score, evidence: evidenceOf(c) } : { paperId: c.paperId, score: c.score, evidence: evidence.get(n), evidenceNumber: n });
+    }
+    if (list.complete) return picks;
+    const beyond = RANKING.feedback.maxFactor * (list.scores.at(-1) ?? Infinity);
+    return picks.length === reader.maxPapers && picks.at(-1)!.score > beyond ? picks : undefined;
+  };
+
   return {
     inputs,
     vectors,
     evidence,
     windowPaperIds: rows.trends.map((t) => t.paperId),
-    historySince: historySince(now, windowDays),
+    historySince: since,
     choosePapers(reader, sent, profile) {
-      if (profile?.length) return fromCandidates(personalize(inputs, rankCandidates(inputs, reader), vectors.affinities(profile)), sent, reader.maxPapers);
+      if (profile?.length) {
+        const affinities = vectors.affinities(profile);
+        return personalizedFromList(reader, sent, affinities) ?? fromCandidates(personalize(inputs, rankCandidates(inputs, reader), affinities), sent, reader.maxPapers);
+      }
       const list = listFor(reader);
       const picks: Pick[] = [];
       for (let i = 0; i < list.paperIds.length && picks.length < reader.maxPapers; i++) {
