@@ -41,35 +41,43 @@ export function signatureOf(prefs: Preferences): string {
   return `${[...prefs.topicIds].sort((a, b) => a - b).join(",")}|${[...prefs.keywords].sort().join(FIELD)}`;
 }
 
-/** Every candidate of these preferences, best first: Σ relevance over matching topics and keywords × trend. */
-export function rankCandidates(inputs: RankingInputs, prefs: Preferences): Candidate[] {
-  const byPaper = new Map<number, Candidate & { evidence: { relevance: number; reason: string }[] }>();
-  const add = (match: Match, relevance: number, topic: string | undefined, keyword: string | undefined, reason: string) => {
-    if (!inputs.trend.has(match.paperId)) return;
-    let c = byPaper.get(match.paperId);
-    if (!c) byPaper.set(match.paperId, (c = { paperId: match.paperId, score: 0, relevance: 0, topics: [], keywords: [], reasons: [], affinity: 0, evidence: [] }));
-    c.relevance += relevance;
-    if (topic) c.topics.push(topic);
-    if (keyword) c.keywords.push(keyword);
-    c.evidence.push({ relevance, reason });
+/**
+ * Every candidate of these preferences, best first: Σ relevance over matching topics and keywords × trend. With
+ * `limit`, only the best `limit` (the same ones, the same way): a planning run needs a list's head, and the reasons'
+ * text is only built for the candidates returned.
+ */
+export function rankCandidates(inputs: RankingInputs, prefs: Preferences, limit = Infinity): Candidate[] {
+  // First the relevance sums alone (every candidate), in the order below; then topics, keywords and reasons for the
+  // candidates returned, in the same order.
+  const relevance = new Map<number, number>();
+  const visit = (each: (match: Match, relevance: number, kind: "topic" | "keyword", name: string) => void) => {
+    for (const topicId of prefs.topicIds) {
+      const topic = inputs.topics.get(topicId);
+      for (const m of topic?.matches ?? []) if (inputs.trend.has(m.paperId)) each(m, m.relevance, "topic", topic!.slug);
+    }
+    for (const keyword of prefs.keywords) {
+      for (const m of inputs.keywords.get(keyword) ?? []) if (inputs.trend.has(m.paperId)) each(m, RANKING.keywordBoost * m.relevance, "keyword", keyword);
+    }
   };
-  for (const topicId of prefs.topicIds) {
-    const topic = inputs.topics.get(topicId);
-    for (const m of topic?.matches ?? []) add(m, m.relevance, topic!.slug, undefined, `topic${FIELD}${topic!.slug}${FIELD}${m.reason}`);
-  }
-  for (const keyword of prefs.keywords) {
-    for (const m of inputs.keywords.get(keyword) ?? []) add(m, RANKING.keywordBoost * m.relevance, undefined, keyword, `keyword${FIELD}${keyword}${FIELD}${m.reason}`);
-  }
-  const list = [...byPaper.values()].map(({ evidence, ...c }) => ({
-    ...c,
-    score: c.relevance * inputs.trend.get(c.paperId)!,
-    reasons: evidence.sort((a, b) => b.relevance - a.relevance).map((e) => e.reason),
-  }));
-  return list.sort((a, b) => compareCandidates(inputs.trend, a, b));
+  visit((m, r) => relevance.set(m.paperId, (relevance.get(m.paperId) ?? 0) + r));
+  const ranked: { paperId: number; score: number }[] = [];
+  for (const [paperId, r] of relevance) ranked.push({ paperId, score: r * inputs.trend.get(paperId)! });
+  ranked.sort((a, b) => compareCandidates(inputs.trend, a, b));
+  if (ranked.length > limit) ranked.length = limit;
+
+  const out = new Map<number, Candidate & { evidence: { relevance: number; reason: string }[] }>();
+  for (const { paperId, score } of ranked) out.set(paperId, { paperId, score, relevance: relevance.get(paperId)!, topics: [], keywords: [], reasons: [], affinity: 0, evidence: [] });
+  visit((m, r, kind, name) => {
+    const c = out.get(m.paperId);
+    if (!c) return;
+    (kind === "topic" ? c.topics : c.keywords).push(name);
+    c.evidence.push({ relevance: r, reason: `${kind}${FIELD}${name}${FIELD}${m.reason}` });
+  });
+  return [...out.values()].map(({ evidence, ...c }) => ({ ...c, reasons: evidence.sort((a, b) => b.relevance - a.relevance).map((e) => e.reason) }));
 }
 
 /** Best score first; ties by trend, then paper id (the planner's order, so a re-plan picks the same papers). */
-function compareCandidates(trend: ReadonlyMap<number, number>, a: Candidate, b: Candidate): number {
+function compareCandidates(trend: ReadonlyMap<number, number>, a: { paperId: number; score: number }, b: { paperId: number; score: number }): number {
   return b.score - a.score || trend.get(b.paperId)! - trend.get(a.paperId)! || a.paperId - b.paperId;
 }
 

@@ -89,7 +89,8 @@ export function createPlanningRun(rows: RankingRows, since: string): PlanningRun
       lists.set(key, list);
       return list;
     }
-    const ranked = rankCandidates(inputs, prefs);
+    // One more than the list holds: whether the ranking goes deeper.
+    const ranked = rankCandidates(inputs, prefs, LIST_DEPTH + 1);
     const top = ranked.slice(0, LIST_DEPTH);
     list = {
       paperIds: Int32Array.from(top, (c) => c.paperId),
