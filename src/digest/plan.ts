@@ -63,22 +63,24 @@ async function planInBatches(db: Db, opts: PlanOptions, selection: ReaderSelecti
   const inflight = new Set<Promise<void>>();
   let afterId: string | null = null;
   for (;;) {
-    const due = await loadReaders(db, selection, opts.now, zones, batchSize, afterId);
-    if (due.length === 0) break;
-    afterId = due.at(-1)!.subscriberId;
-    const work: Promise<void> = planBatch(db, run, due, opts.now)
-      .then(async (batch) => {
-        result.planned += batch.planned.length;
-        result.skipped += batch.skipped;
-        await opts.onBatch?.(batch.planned, batch.skipped);
-      })
-      .finally(() => inflight.delete(work));
-    inflight.add(work);
-    // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
-    // unhandled rejection and end the process.
-    work.catch(() => {});
-    if (inflight.size >= parallel) await Promise.race(inflight);
-    if (due.length < batchSize) break;
+    // A page of subscribers at a time (by id); its due readers are one batch.
+    const page = await loadReaders(db, selection, opts.now, zones, batchSize, afterId);
+    afterId = page.pageEnd;
+    if (page.readers.length) {
+      const work: Promise<void> = planBatch(db, run, page.readers, opts.now)
+        .then(async (batch) => {
+          result.planned += batch.planned.length;
+          result.skipped += batch.skipped;
+          await opts.onBatch?.(batch.planned, batch.skipped);
+        })
+        .finally(() => inflight.delete(work));
+      inflight.add(work);
+      // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
+      // unhandled rejection and end the process.
+      work.catch(() => {});
+      if (inflight.size >= parallel) await Promise.race(inflight);
+    }
+    if (afterId === null) break;
   }
   await Promise.all(inflight);
   return result;

@@ -81,8 +81,11 @@ type PreferenceRow = Omit<ReaderPreferences, "topicIds" | "keywords"> & { topicI
 const preferencesOf = <R extends PreferenceRow>(r: R) => ({ ...r, topicIds: splitNumbers(r.topicIds), keywords: splitList(r.keywords) });
 
 /**
- * The next `limit` readers after `afterId` (in id order) of the selection, with their preferences and local date: one
- * statement per batch. Local date and hour come from each reader's IANA time zone, inside PostgreSQL.
+ * The readers of the selection among the next `limit` subscribers after `afterId` (in id order), with their preferences
+ * and local date, and the last id of that page (null: it was the last page). The page is taken first, as a range of
+ * the primary key, so the plan never depends on statistics: right after a bulk load, without them, PostgreSQL
+ * scanned and sorted every active reader for each batch (measured: 36 s instead of 1 s for 300,000 readers). Local
+ * date and hour come from each reader's IANA time zone, inside PostgreSQL.
  * Due: the delivery hour has come on their local date (weekly readers: on their weekday) and they have no digest for it
  * (weekly readers: none in the six days before either). The first digest is the first delivery hour after the reader
  * confirmed: one who confirmed at 17:53 with a 07:00 hour gets tomorrow's, not today's at the 18:00 tick
@@ -90,14 +93,27 @@ const preferencesOf = <R extends PreferenceRow>(r: R) => ({ ...r, topicIds: spli
  * today, whatever the hour; weekly readers only when that date is their weekday and they had no digest in the six
  * days before.
  */
-export async function loadReaders(db: Db, selection: ReaderSelection, now: Date, zones: string[], limit: number, afterId: string | null): Promise<DueReader[]> {
+export async function loadReaders(
+  db: Db,
+  selection: ReaderSelection,
+  now: Date,
+  zones: string[],
+  limit: number,
+  afterId: string | null,
+): Promise<{ readers: DueReader[]; pageEnd: string | null }> {
   const due = selection.kind === "due";
-  const { rows } = await poolOf(db).query<PreferenceRow & { localDate: string }>(
+  const pool = poolOf(db);
+  const { rows: ends } = await pool.query<{ id: string }>(
+    `SELECT id::text AS id FROM subscribers WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id OFFSET $2 - 1 LIMIT 1`,
+    [afterId, limit],
+  );
+  const pageEnd = ends[0]?.id ?? null;
+  const { rows } = await pool.query<PreferenceRow & { localDate: string }>(
     `SELECT ${PREFERENCES}, to_char(d.day, 'YYYY-MM-DD') AS "localDate"
      FROM subscribers s
      CROSS JOIN LATERAL (SELECT CASE WHEN s.timezone = ANY($2::text[]) THEN $1::timestamptz AT TIME ZONE s.timezone END AS local_now) l
      CROSS JOIN LATERAL (SELECT ${due ? "l.local_now::date" : "coalesce($5::date, l.local_now::date)"} AS day) d
-     WHERE s.status = 'active' AND l.local_now IS NOT NULL AND ($3::uuid IS NULL OR s.id > $3::uuid)
+     WHERE s.status = 'active' AND l.local_now IS NOT NULL AND ($3::uuid IS NULL OR s.id > $3::uuid) AND ($4::uuid IS NULL OR s.id <= $4::uuid)
        ${
          due
            ? `AND extract(hour FROM l.local_now) >= s.send_hour
@@ -108,11 +124,10 @@ export async function loadReaders(db: Db, selection: ReaderSelection, now: Date,
            : `AND (s.cadence = 'daily' OR (extract(isodow FROM d.day) = s.weekday
          AND NOT EXISTS (SELECT 1 FROM digests x WHERE x.subscriber_id = s.id AND x.local_date BETWEEN d.day - 6 AND d.day - 1)))`
        }
-     ORDER BY s.id
-     LIMIT $4`,
-    due ? [utc(now), zones, afterId, limit] : [utc(now), zones, afterId, limit, selection.date],
+     ORDER BY s.id`,
+    due ? [utc(now), zones, afterId, pageEnd] : [utc(now), zones, afterId, pageEnd, selection.date],
   );
-  return rows.map(preferencesOf);
+  return { readers: rows.map(preferencesOf), pageEnd };
 }
 
 /** These readers' preferences (the preview's one reader). */
