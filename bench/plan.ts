@@ -1,8 +1,10 @@
-// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000]`: planning alone. N readers
-// (1–4 topics, a third with keywords, a share with feedback profiles), then one planning process per day for `days`
-// consecutive days: from the second day on, readers have a history of papers that must not come again. Each day
-// reports the matcher's refresh and the planning apart, and the planning process's peak RSS (no heap cap).
-import { fork } from "node:child_process";
+// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --source dist]`: planning alone.
+// N readers (1–4 topics, a third with keywords, a share with feedback profiles), then one planning process per day for
+// `days` consecutive days: from the second day on, readers have a history of papers that must not come again. Each day
+// reports the matcher's refresh and the planning apart, the planning's CPU time in the planning process and in
+// PostgreSQL, the load average, and the planning process's peak RSS (no heap cap). The planning process runs the
+// compiled build with plain node, as production does (built first); `--source src` runs the sources through tsx.
+import { execFileSync, fork } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -11,42 +13,56 @@ import { createHarness, DATE } from "./harness.ts";
 import { addFeedback, createSubscribers } from "./subscribers.ts";
 
 const { values } = parseArgs({
-  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" } },
+  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, source: { type: "string", default: "dist" } },
 });
 const N = Number(values.subscribers);
 const load = os.loadavg()[0]!;
 if (load > os.cpus().length / 2) console.warn(`warning: load average ${load.toFixed(1)} on ${os.cpus().length} cores before the run; timings from a busy machine are not the app's`);
+if (values.source !== "dist" && values.source !== "src") throw new Error(`--source is dist or src, got ${values.source}`);
+if (values.source === "dist") execFileSync("npm", ["run", "--silent", "build"], { cwd: PROJECT_ROOT, stdio: "inherit" });
 const h = await createHarness([]);
 try {
   let t = performance.now();
   await createSubscribers(h.db, N);
   await addFeedback(h.db, Number(values.feedback));
+  // A real planner reads tables autovacuum has long since vacuumed and analysed; a bulk load of a million readers
+  // seconds ago has not been, and its vacuum would otherwise run inside day 1's planning (and count in its CPU).
+  await h.db.$executeRawUnsafe("VACUUM ANALYZE");
   const voters = await h.db.feedback.findMany({ distinct: ["subscriberId"], select: { subscriberId: true } });
   console.log(`${N} readers (${voters.length} with feedback) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const rows = [];
   for (let day = 0; day < Number(values.days); day++) {
     const date = new Date(new Date(`${DATE}T00:00:00Z`).getTime() + day * 86_400_000).toISOString().slice(0, 10);
-    const child = fork(path.join(PROJECT_ROOT, "bench/plan-day.ts"), ["--url", h.dbUrl, "--date", date, "--batch", values.batch], {
+    const child = fork(path.join(PROJECT_ROOT, "bench/plan-day.mjs"), ["--url", h.dbUrl, "--date", date, "--batch", values.batch, "--source", values.source], {
       // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each planning process there.
-      execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [])],
+      execArgv: [...(values.source === "src" ? ["--import", "tsx"] : []), ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [])],
     });
-    const result = await new Promise<{ refreshMs: number; planMs: number; planned: number; skipped: number; peakRssMb: number }>((resolve, reject) => {
-      child.once("message", resolve);
+    const load = os.loadavg()[0]!;
+    // PostgreSQL's CPU time from the end of the refresh (the child says when) to the end of the planning.
+    let pgAtStart = NaN;
+    const result = await new Promise<{ refreshMs: number; planMs: number; planCpuMs: number; planned: number; skipped: number; peakRssMb: number }>((resolve, reject) => {
+      child.on("message", (m: { phase?: string }) => {
+        if (m.phase === "refreshed") pgAtStart = h.postgresCpuMs();
+        else resolve(m as never);
+      });
       child.once("exit", (code) => reject(new Error(`planning process exited ${code}`)));
     });
+    const pgCpuMs = h.postgresCpuMs() - pgAtStart;
     await new Promise((r) => child.once("exit", r));
-    const [counted] = await h.db.$queryRaw<{ items: number }[]>`SELECT count(*)::int AS items FROM digest_items i JOIN digests d ON d.id = i.digest_id WHERE d.local_date = ${date}::date`;
+    const [counted] = await h.db.$queryRaw<{ items: number }[]>`SELECT coalesce(sum(cardinality(paper_ids)), 0)::int AS items FROM digests WHERE local_date = ${date}::date`;
     const items = counted!.items;
-    rows.push({ date, ...result, items });
+    rows.push({ date, ...result, pgCpuMs, load, items });
     console.log(
       `${date}: matcher refresh ${(result.refreshMs / 1000).toFixed(1)} s; planned ${result.planned} digests (${result.skipped} skipped, ${items} papers) in ` +
-        `${(result.planMs / 1000).toFixed(1)} s; planning process peak RSS ${result.peakRssMb.toFixed(0)} MB`,
+        `${(result.planMs / 1000).toFixed(1)} s (CPU: planning process ${(result.planCpuMs / 1000).toFixed(1)} s, PostgreSQL ${(pgCpuMs / 1000).toFixed(1)} s; ` +
+        `load average ${load.toFixed(1)} at the start); planning process peak RSS ${result.peakRssMb.toFixed(0)} MB`,
     );
   }
-  console.log(`\n| day | readers | planned | skipped | papers | refresh (s) | planning (s) | peak RSS (MB) |`);
-  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
+  console.log(`\n| day | readers | planned | skipped | papers | refresh (s) | planning (s) | planning CPU: Node / PostgreSQL (s) | load | peak RSS (MB) |`);
+  console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   for (const [i, r] of rows.entries()) {
-    console.log(`| ${i + 1} | ${N} | ${r.planned} | ${r.skipped} | ${r.items} | ${(r.refreshMs / 1000).toFixed(1)} | ${(r.planMs / 1000).toFixed(1)} | ${r.peakRssMb.toFixed(0)} |`);
+    const s = (ms: number) => (ms / 1000).toFixed(1);
+    console.log(`| ${i + 1} | ${N} | ${r.planned} | ${r.skipped} | ${r.items} | ${s(r.refreshMs)} | ${s(r.planMs)} | ${s(r.planCpuMs)} / ${s(r.pgCpuMs)} | ${r.load.toFixed(1)} | ${r.peakRssMb.toFixed(0)} |`);
   }
 } finally {
   await h.close();

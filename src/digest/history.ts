@@ -18,7 +18,6 @@ export type SentDigest = Awaited<ReturnType<typeof listSentDigests>>[number];
 
 /** How many digests went out to the reader, and how many papers they held (for "what will be deleted"). */
 export async function countSentDigests(db: Db, subscriberId: string): Promise<{ digests: number; papers: number }> {
-  const sent = await db.digest.findMany({ where: { subscriberId, status: "sent" }, select: { id: true } });
-  const papers = sent.length ? await db.digestItem.count({ where: { digestId: { in: sent.map((d) => d.id) } } }) : 0;
-  return { digests: sent.length, papers };
+  const sent = await db.digest.findMany({ where: { subscriberId, status: "sent" }, select: { paperIds: true } });
+  return { digests: sent.length, papers: sent.reduce((n, d) => n + d.paperIds.length, 0) };
 }

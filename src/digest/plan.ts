@@ -1,5 +1,6 @@
 // Who gets which papers: finds due subscribers and plans their digests in batches, set-based, in transactions.
-// The unique (subscriber, local date) row is the guarantee: several planners at once plan each digest once.
+// The unique (subscriber, local date) row is the guarantee that several planners at once plan each digest once; the
+// lock on the reader's row, taken before their history is read, that none gives them a paper another has given.
 import { randomBytes } from "node:crypto";
 import { type Db, inTransaction } from "../db/client.ts";
 import { rebuildProfiles } from "../feedback/queries.ts";
@@ -10,7 +11,6 @@ import { likedReason, type Pick, type PlanningRun, startPlanningRun } from "./pl
 import {
   type DueReader,
   insertDigests,
-  insertItems,
   knownTimeZones,
   listActiveKeywords,
   loadLikedPapers,
@@ -18,8 +18,8 @@ import {
   loadProfiles,
   loadReaders,
   loadSentPapers,
+  lockReaders,
   type ReaderSelection,
-  skipEmptyDigests,
   storeEvidence,
 } from "./queries.ts";
 
@@ -63,51 +63,54 @@ async function planInBatches(db: Db, opts: PlanOptions, selection: ReaderSelecti
   const inflight = new Set<Promise<void>>();
   let afterId: string | null = null;
   for (;;) {
-    const due = await loadReaders(db, selection, opts.now, zones, batchSize, afterId);
-    if (due.length === 0) break;
-    afterId = due.at(-1)!.subscriberId;
-    const work: Promise<void> = planBatch(db, run, due, opts.now)
-      .then(async (batch) => {
-        result.planned += batch.planned.length;
-        result.skipped += batch.skipped;
-        await opts.onBatch?.(batch.planned, batch.skipped);
-      })
-      .finally(() => inflight.delete(work));
-    inflight.add(work);
-    // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
-    // unhandled rejection and end the process.
-    work.catch(() => {});
-    if (inflight.size >= parallel) await Promise.race(inflight);
-    if (due.length < batchSize) break;
+    // A page of subscribers at a time (by id); its due readers are one batch.
+    const page = await loadReaders(db, selection, opts.now, zones, batchSize, afterId);
+    afterId = page.pageEnd;
+    if (page.readers.length) {
+      const work: Promise<void> = planBatch(db, run, page.readers, opts.now)
+        .then(async (batch) => {
+          result.planned += batch.planned.length;
+          result.skipped += batch.skipped;
+          await opts.onBatch?.(batch.planned, batch.skipped);
+        })
+        .finally(() => inflight.delete(work));
+      inflight.add(work);
+      // Handled by the race/all below; without this a batch failing while the next is being fetched would be an
+      // unhandled rejection and end the process.
+      work.catch(() => {});
+      if (inflight.size >= parallel) await Promise.race(inflight);
+    }
+    if (afterId === null) break;
   }
   await Promise.all(inflight);
   return result;
 }
 
 /**
- * One batch: what its readers were sent of the window's papers and their profiles (two statements), their papers
- * picked in memory, the evidence stored, then in one transaction the digests that do not exist yet and their papers.
+ * One batch: its readers' feedback profiles, then in one transaction: the readers locked (those still active and not
+ * suppressed), what they were sent, their papers picked in memory, the evidence stored, and their digests created with
+ * their papers. Reading the history under the lock is what keeps "no paper twice to a reader" with several planners.
  */
 async function planBatch(db: Db, run: PlanningRun, due: DueReader[], now: Date) {
-  const sent = await loadSentPapers(db, due.map((r) => r.subscriberId), run.windowPaperIds);
   const profiles = await loadProfiles(db, due.filter((r) => r.hasProfile).map((r) => r.subscriberId));
-  const picks = new Map(due.map((r) => [r.subscriberId, run.choosePapers(r, sent.get(r.subscriberId), profiles.get(r.subscriberId))]));
-  await nameLikedPapers(db, run, picks);
-  await storeRunEvidence(db, run, picks);
-
-  const ids = timeOrderedUuids(due.length);
-  const digests = due.map((r, i) => ({ id: ids[i]!, subscriberId: r.subscriberId, localDate: r.localDate, skipped: picks.get(r.subscriberId)!.length === 0 }));
   return inTransaction(db, async (client) => {
-    const created = await insertDigests(client, digests, now);
-    const skipped = new Set(digests.filter((d) => d.skipped).map((d) => d.id));
-    const planned = created.filter((d) => !skipped.has(d.id));
-    const items = planned.flatMap((d) =>
-      picks.get(d.subscriberId)!.map((p, i) => ({ digestId: d.id, subscriberId: d.subscriberId, paperId: p.paperId, position: i + 1, score: p.score, evidenceId: run.evidence.dbId(p.evidenceNumber!) })),
+    const active = new Set(await lockReaders(client, due.map((r) => r.subscriberId)));
+    const readers = active.size === due.length ? due : due.filter((r) => active.has(r.subscriberId));
+    const sent = await loadSentPapers(client, readers.map((r) => r.subscriberId), run.historySince);
+    const picks = new Map(readers.map((r) => [r.subscriberId, run.choosePapers(r, sent.get(r.subscriberId), profiles.get(r.subscriberId))]));
+    await nameLikedPapers(db, run, picks);
+    await storeRunEvidence(db, run, picks);
+    const ids = timeOrderedUuids(readers.length);
+    const created = await insertDigests(
+      client,
+      readers.map((r, i) => {
+        const list = picks.get(r.subscriberId)!;
+        return { id: ids[i]!, subscriberId: r.subscriberId, localDate: r.localDate, paperIds: list.map((p) => p.paperId), evidenceIds: list.map((p) => run.evidence.dbId(p.evidenceNumber!)) };
+      }),
+      now,
     );
-    const inserted = await insertItems(client, items);
-    // Rare: another planner gave one of these readers a picked paper meanwhile; a digest left empty is skipped.
-    const emptied = inserted < items.length ? new Set(await skipEmptyDigests(client, planned.map((d) => d.id), now)) : new Set<string>();
-    return { planned: planned.map((d) => d.id).filter((id) => !emptied.has(id)), skipped: created.length - planned.length + emptied.size };
+    const planned = created.filter((d) => d.planned).map((d) => d.id);
+    return { planned, skipped: created.length - planned.length };
   });
 }
 
@@ -158,7 +161,7 @@ async function likedPaperVectors(db: Db, run: PlanningRun, paperIds: number[]) {
 
 /**
  * `count` version-7 UUIDs (RFC 9562): milliseconds first, then random bits (one read of random bytes for all). A run's
- * digests get increasing ids, so their rows and their items' primary key are appended at the end of the index instead
+ * digests get increasing ids, so their primary key entries are appended at the end of the index instead
  * of all over it.
  */
 export function timeOrderedUuids(count: number, now = Date.now()): string[] {

@@ -3,10 +3,11 @@
 // most LIST_CACHE of them). Each reader's papers are then picked in memory: their list minus what they were sent.
 import type { Db } from "../db/client.ts";
 import { TREND } from "../sources/trend.ts";
+import { RANKING } from "../topics/ranking.ts";
 import { FIELD } from "../topics/reasons.ts";
 import { type Candidate, type Match, PaperVectors, personalize, type Preferences, rankCandidates, type RankingInputs, signatureOf } from "./candidates.ts";
 import { type Evidence, EvidenceTable } from "./evidence.ts";
-import { loadRankingRows } from "./queries.ts";
+import { historySince, loadRankingRows } from "./queries.ts";
 
 /**
  * How deep a signature's list goes: the largest daily email (10) after skipping what a daily reader of five papers can
@@ -24,6 +25,8 @@ const REASONS_KEPT = 3;
 interface RankedList {
   paperIds: Int32Array;
   scores: Float64Array;
+  /** Σ relevance (score before the trend), for a profile to scale. */
+  relevance: Float64Array;
   /** The run's evidence number of each paper's reasons. */
   evidence: Int32Array;
   /** False when the ranking went deeper than the list. */
@@ -44,12 +47,20 @@ export interface PlanningRun {
   readonly evidence: EvidenceTable;
   /** Ids of the papers inside the trending window: the only candidates. */
   readonly windowPaperIds: number[];
+  /** From which date a reader's digests can hold a window paper (queries.ts historySince). */
+  readonly historySince: string;
   /** A reader's papers: best first, none they were sent, at most their papers per email ("liked" still unnamed). */
   choosePapers(reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, profile: readonly { term: string; weight: number }[] | undefined): Pick[];
 }
 
 export async function startPlanningRun(db: Db, now: Date, windowDays: number = TREND.windowDays): Promise<PlanningRun> {
-  const rows = await loadRankingRows(db, now, windowDays);
+  return createPlanningRun(await loadRankingRows(db, now, windowDays), historySince(now, windowDays));
+}
+
+/** What the matcher's rows rank into (pure: the planner's state for one run). */
+export type RankingRows = Awaited<ReturnType<typeof loadRankingRows>>;
+
+export function createPlanningRun(rows: RankingRows, since: string): PlanningRun {
   const topics = new Map<number, { slug: string; matches: Match[] }>();
   for (const r of rows.topicMatches) {
     let topic = topics.get(r.topicId);
@@ -78,11 +89,13 @@ export async function startPlanningRun(db: Db, now: Date, windowDays: number = T
       lists.set(key, list);
       return list;
     }
-    const ranked = rankCandidates(inputs, prefs);
+    // One more than the list holds: whether the ranking goes deeper.
+    const ranked = rankCandidates(inputs, prefs, LIST_DEPTH + 1);
     const top = ranked.slice(0, LIST_DEPTH);
     list = {
       paperIds: Int32Array.from(top, (c) => c.paperId),
       scores: Float64Array.from(top, (c) => c.score),
+      relevance: Float64Array.from(top, (c) => c.relevance),
       evidence: Int32Array.from(top, (c) => evidence.numberOf(evidenceOf(c))),
       complete: ranked.length <= LIST_DEPTH,
     };
@@ -100,13 +113,48 @@ export async function startPlanningRun(db: Db, now: Date, windowDays: number = T
     return picks;
   };
 
+  // Which papers each topic and keyword matches: whether a paper beyond a ranked list's head is a match of the reader.
+  const topicPapers = new Map([...topics].map(([id, t]) => [id, new Set(t.matches.map((m) => m.paperId))]));
+  const keywordPapers = new Map([...keywords].map(([k, matches]) => [k, new Set(matches.map((m) => m.paperId))]));
+  const matchesOf = (prefs: Preferences) => (paperId: number) =>
+    prefs.topicIds.some((t) => topicPapers.get(t)?.has(paperId)) || prefs.keywords.some((k) => keywordPapers.get(k)?.has(paperId));
+
+  /**
+   * A reader with a profile, from their signature's list instead of a full ranking: the list's head personalized
+   * (personalize, as for the full ranking; papers beyond the head enter only by their match). Exact when the list is
+   * complete, or when the last pick beats what any paper beyond the head could reach (its score × maxFactor);
+   * otherwise undefined, and the caller ranks in full.
+   */
+  const personalizedFromList = (reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, affinities: ReadonlyMap<number, number>): Pick[] | undefined => {
+    const list = listFor(reader);
+    const head = Array.from(list.paperIds, (paperId, i) => {
+      const e = evidence.get(list.evidence[i]!);
+      return { paperId, score: list.scores[i]!, relevance: list.relevance[i]!, topics: e.topics as string[], keywords: e.keywords as string[], reasons: e.reasons as string[], affinity: 0, evidenceNumber: list.evidence[i]! };
+    });
+    const ranked = personalize(inputs, head, affinities, list.complete ? undefined : matchesOf(reader));
+    const picks: Pick[] = [];
+    for (const c of ranked) {
+      if (picks.length === reader.maxPapers) break;
+      if (sent?.has(c.paperId)) continue;
+      const n = "evidenceNumber" in c ? c.evidenceNumber : undefined;
+      picks.push(n === undefined ? { paperId: c.paperId, score: c.score, evidence: evidenceOf(c) } : { paperId: c.paperId, score: c.score, evidence: evidence.get(n), evidenceNumber: n });
+    }
+    if (list.complete) return picks;
+    const beyond = RANKING.feedback.maxFactor * (list.scores.at(-1) ?? Infinity);
+    return picks.length === reader.maxPapers && picks.at(-1)!.score > beyond ? picks : undefined;
+  };
+
   return {
     inputs,
     vectors,
     evidence,
     windowPaperIds: rows.trends.map((t) => t.paperId),
+    historySince: since,
     choosePapers(reader, sent, profile) {
-      if (profile?.length) return fromCandidates(personalize(inputs, rankCandidates(inputs, reader), vectors.affinities(profile)), sent, reader.maxPapers);
+      if (profile?.length) {
+        const affinities = vectors.affinities(profile);
+        return personalizedFromList(reader, sent, affinities) ?? fromCandidates(personalize(inputs, rankCandidates(inputs, reader), affinities), sent, reader.maxPapers);
+      }
       const list = listFor(reader);
       const picks: Pick[] = [];
       for (let i = 0; i < list.paperIds.length && picks.length < reader.maxPapers; i++) {

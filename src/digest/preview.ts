@@ -1,5 +1,5 @@
 // A digest as it would be planned now, without recording anything: the planner's own ranking, in memory.
-import type { Db } from "../db/client.ts";
+import { type Db, poolOf } from "../db/client.ts";
 import { nameLikedPapers, prepareMatching } from "./plan.ts";
 import { startPlanningRun } from "./planning.ts";
 import { loadDigestPapers, loadPreferences, loadProfiles, loadSentPapers } from "./queries.ts";
@@ -28,7 +28,7 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
     await prepareMatching(db);
     const run = await startPlanningRun(db, new Date(), windowDays);
     const [reader] = await loadPreferences(db, [subscriber.id]);
-    const sent = await loadSentPapers(db, [subscriber.id], run.windowPaperIds);
+    const sent = await loadSentPapers(poolOf(db), [subscriber.id], run.historySince);
     const profiles = reader?.hasProfile ? await loadProfiles(db, [subscriber.id]) : new Map();
     const picks = new Map([[subscriber.id, reader ? run.choosePapers(reader, sent.get(subscriber.id), profiles.get(subscriber.id)) : []]]);
     await nameLikedPapers(db, run, picks);

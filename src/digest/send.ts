@@ -90,11 +90,9 @@ async function sendChunk(deps: SendDeps, digestIds: string[], permits: SendPermi
   const gone = digests.filter((d) => d.subscriber.status !== "active" || d.subscriber.suppressed);
   if (gone.length) {
     const goneIds = gone.map((d) => d.id);
+    // Their papers were never sent: a skipped digest's papers count as not sent (queries.ts loadSentPapers), so a later
+    // digest may carry them if the reader comes back.
     await gate.run(() => db.digest.updateMany({ where: { id: { in: goneIds }, status: "sending", claimToken }, data: { status: "skipped", lastError: "subscriber no longer active" } }));
-    // Their papers were never sent: free them for a later digest if the reader comes back. Only digests that are
-    // skipped now (another worker may have taken one over); a second look, so that a repeat after an outage frees them too.
-    const skipped = await gate.run(() => db.digest.findMany({ where: { id: { in: goneIds }, status: "skipped" }, select: { id: true } }));
-    if (skipped.length) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: { in: skipped.map((d) => d.id) } } }));
     for (const d of gone) {
       outcomes.set(d.id, "skipped");
       deps.log.info({ digestId: d.id, subscriberId: d.subscriber.id }, "digest skipped: the reader left, paused or was suppressed after planning");
@@ -221,9 +219,8 @@ async function recordFailure(
   else if (now.getTime() - digest.plannedAt.getTime() >= windowMs) giveUp = `not delivered within ${deps.giveUpHours} h of planning (${digest.attempts} attempts): ${failure.message}`;
   if (giveUp) {
     const lastError = giveUp.slice(0, 1000);
-    const { count } = await gate.run(() => db.digest.updateMany({ where: mine, data: { status: "failed", lastError, recipientRefusals } }));
-    // Never delivered: its papers may go in a later digest (unless another worker has taken the digest over).
-    if (count) await gate.run(() => db.digestItem.deleteMany({ where: { digestId: digest.id } }));
+    // Never delivered: a failed digest's papers count as not sent, so they may go in a later digest.
+    await gate.run(() => db.digest.updateMany({ where: mine, data: { status: "failed", lastError, recipientRefusals } }));
     log.error({ ...ids, attempts: digest.attempts, smtp }, `gave up on a digest: ${scrubAddresses(giveUp.split(":")[0]!)}`);
     return "gave-up";
   }

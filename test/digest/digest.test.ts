@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runDigestTick } from "../../jobs/daily-digest.ts";
 import { planAllDigests, planDueDigests } from "../../src/digest/plan.ts";
+import { loadDigestPapers } from "../../src/digest/queries.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { abstractAbout, addSubscriber, BASE_URL, eventually, ingestPapers, itemsOf, startPipeline } from "../support/digest.ts";
@@ -167,7 +168,7 @@ describe("selection", () => {
     const reader = await addSubscriber(db, "reader@example.com", { topics: ["continual-learning"], maxPapers: 5 });
     for (const day of ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27"]) await planAllDigests(db, { now: new Date(`${day}T12:00:00Z`), date: day });
     const digests = await db.digest.findMany({ where: { subscriberId: reader.id }, orderBy: { localDate: "asc" } });
-    const items = await db.digestItem.findMany({ where: { subscriberId: reader.id } });
+    const items = await itemsOf(db, { subscriberId: reader.id });
     const itemsOfDigest = (id: string) => items.filter((i) => i.digestId === id);
     expect(digests.map((d) => [d.status, itemsOfDigest(d.id).length])).toEqual([
       ["planned", 5],
@@ -190,27 +191,66 @@ describe("selection", () => {
     const reader = await addSubscriber(db, "avid@example.com", { keywords: ["mixture of experts"], maxPapers: 10 });
     const days = ["2026-11-24", "2026-11-25", "2026-11-26", "2026-11-27", "2026-11-28", "2026-11-29"];
     for (const day of days) await planAllDigests(db, { now: new Date(`${day}T12:00:00Z`), date: day });
-    const items = await db.digestItem.findMany({ where: { subscriberId: reader.id } });
+    const items = await itemsOf(db, { subscriberId: reader.id });
     expect(items).toHaveLength(60);
     expect(new Set(items.map((i) => i.paperId)).size).toBe(60);
   });
 
-  it("removes a digest's papers with the digest, a deleted reader's with the reader and a deleted paper's with the paper", async () => {
-    // digest_items has no foreign keys (they cost planning a third of its time); statement triggers do the cascades.
+  it("removes a deleted reader's digests with the reader, and leaves a deleted paper out of the digests that held it", async () => {
     const { db } = database;
     const gone = await addSubscriber(db, "gone@example.com", { topics: ["continual-learning"] });
     const stays = await addSubscriber(db, "stays@example.com", { topics: ["continual-learning"] });
     await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" });
-    expect(await db.digestItem.count({ where: { subscriberId: gone.id } })).toBe(5);
+    expect(await itemsOf(db, { subscriberId: gone.id })).toHaveLength(5);
     await db.subscriber.delete({ where: { id: gone.id } });
-    expect(await db.digestItem.count({ where: { subscriberId: gone.id } })).toBe(0);
-    const [item] = await db.digestItem.findMany({ where: { subscriberId: stays.id }, take: 1 });
-    const paper = await db.paper.findUniqueOrThrow({ where: { id: item!.paperId } });
-    await db.paper.delete({ where: { id: item!.paperId } });
-    expect(await db.digestItem.count({ where: { subscriberId: stays.id } })).toBe(4);
-    expect(await db.digestItem.count({ where: { paperId: item!.paperId } })).toBe(0);
+    expect(await db.digest.count({ where: { subscriberId: gone.id } })).toBe(0);
+    const digest = await db.digest.findFirstOrThrow({ where: { subscriberId: stays.id } });
+    const paper = await db.paper.findUniqueOrThrow({ where: { id: digest.paperIds[0]! } });
+    await db.paper.delete({ where: { id: paper.id } });
+    const shown = (await loadDigestPapers(db, [digest.id])).get(digest.id)!;
+    expect(shown.map((p) => p.id)).toEqual(digest.paperIds.slice(1));
     // The other tests share the 12 papers: bring the deleted one back.
     await ingestPapers(db, [{ title: paper.displayTitle, abstract: paper.abstract }], paper.firstSeenAt);
+  });
+
+  it("never gives a reader a paper twice when planners of different dates run at once", async () => {
+    const { db } = database;
+    const readers = await Promise.all(Array.from({ length: 6 }, (_, i) => addSubscriber(db, `busy${i}@example.com`, { topics: ["continual-learning"], maxPapers: 4 })));
+    // Three planners at the same moment, each for its own date: each reads the readers' history, and without the lock on
+    // the reader's row all three would read none and pick the same four papers.
+    const days = ["2026-11-24", "2026-11-25", "2026-11-26"];
+    await Promise.all(days.map((day) => planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: day, batchSize: 2 })));
+    for (const reader of readers) {
+      const items = await itemsOf(db, { subscriberId: reader.id });
+      expect(items).toHaveLength(12);
+      expect(new Set(items.map((i) => i.paperId)).size).toBe(12);
+    }
+  });
+
+  it("never repeats a paper of a digest planned for a past date", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "catchup@example.com", { topics: ["continual-learning"], maxPapers: 5 });
+    // `digest run --date 2026-11-01` on the 24th: the digest's date lies long before the dates the planner reads
+    // history from on the 26th; its papers still count.
+    await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-01" });
+    await planAllDigests(db, { now: new Date("2026-11-26T12:00:00Z"), date: "2026-11-26" });
+    const items = await itemsOf(db, { subscriberId: reader.id });
+    expect(items.map((i) => i.digest.localDate.toISOString().slice(0, 10))).toEqual([...Array(5).fill("2026-11-01"), ...Array(5).fill("2026-11-26")]);
+    expect(new Set(items.map((i) => i.paperId)).size).toBe(10);
+  });
+
+  it("lets a later digest carry the papers of a digest that was skipped or given up", async () => {
+    const { db } = database;
+    const reader = await addSubscriber(db, "back@example.com", { topics: ["continual-learning"], maxPapers: 5 });
+    await planAllDigests(db, { now: new Date("2026-11-24T12:00:00Z"), date: "2026-11-24" });
+    await planAllDigests(db, { now: new Date("2026-11-25T12:00:00Z"), date: "2026-11-25" });
+    const [first, second] = await db.digest.findMany({ where: { subscriberId: reader.id }, orderBy: { localDate: "asc" } });
+    // The send pipeline skipped the first (the reader had paused) and gave up on the second.
+    await db.digest.update({ where: { id: first!.id }, data: { status: "skipped" } });
+    await db.digest.update({ where: { id: second!.id }, data: { status: "failed" } });
+    await planAllDigests(db, { now: new Date("2026-11-26T12:00:00Z"), date: "2026-11-26" });
+    const third = await db.digest.findFirstOrThrow({ where: { subscriberId: reader.id, localDate: new Date("2026-11-26") } });
+    expect(third.paperIds).toEqual(first!.paperIds);
   });
 
   it("gives digests time-ordered ids, so that new digests' rows land at the end of the primary key index", async () => {

@@ -135,13 +135,15 @@ export async function planAndSendDigests(
 }
 
 /**
- * Digest items as a test reads them: each with its paper, its digest's date and reader, and why it is there (the
- * evidence row), in date and position order. `digest` filters the digests (reader, date).
+ * A digest's papers as a test reads them, one item per paper: each with its paper, its digest's date and reader, and
+ * why it is there (the evidence row), in date and position order. `digest` filters the digests (reader, date).
  */
 export async function itemsOf(db: Db, digest: Prisma.DigestWhereInput) {
-  const digests = await db.digest.findMany({ where: digest, select: { id: true, localDate: true, subscriber: { select: { id: true, email: true } } } });
-  const digestById = new Map(digests.map((d) => [d.id, d]));
-  const items = await db.digestItem.findMany({ where: { digestId: { in: digests.map((d) => d.id) } } });
+  const digests = await db.digest.findMany({
+    where: digest,
+    select: { id: true, localDate: true, paperIds: true, evidenceIds: true, subscriber: { select: { id: true, email: true } } },
+  });
+  const items = digests.flatMap((d) => d.paperIds.map((paperId, i) => ({ digestId: d.id, subscriberId: d.subscriber.id, paperId, position: i + 1, evidenceId: d.evidenceIds[i]!, digest: d })));
   const [papers, evidence] = await Promise.all([
     db.paper.findMany({ where: { id: { in: items.map((i) => i.paperId) } } }),
     db.digestEvidence.findMany({ where: { id: { in: items.map((i) => i.evidenceId) } } }),
@@ -151,7 +153,7 @@ export async function itemsOf(db: Db, digest: Prisma.DigestWhereInput) {
   return items
     .map((i) => {
       const why = evidenceById.get(i.evidenceId)!;
-      return { ...i, digest: digestById.get(i.digestId)!, paper: paperById.get(i.paperId)!, matchedTopics: why.topics, matchedKeywords: why.keywords, reasons: why.reasons };
+      return { ...i, paper: paperById.get(i.paperId)!, matchedTopics: why.topics, matchedKeywords: why.keywords, reasons: why.reasons };
     })
     .sort((a, b) => a.digest.localDate.getTime() - b.digest.localDate.getTime() || a.digestId.localeCompare(b.digestId) || a.position - b.position);
 }
@@ -164,7 +166,6 @@ export async function evidenceFor(db: Db, paperId: number, topics: string[]): Pr
 
 /** A sent digest of one paper, made by hand (for pages that show a digest). */
 export async function addSentDigest(db: Db, subscriberId: string, paperId: number, topics: string[]) {
-  const digest = await db.digest.create({ data: { subscriberId, localDate: new Date("2026-01-02"), status: "sent" } });
-  await db.digestItem.create({ data: { digestId: digest.id, subscriberId, paperId, position: 1, score: 1, evidenceId: await evidenceFor(db, paperId, topics) } });
-  return digest;
+  const evidenceId = await evidenceFor(db, paperId, topics);
+  return db.digest.create({ data: { subscriberId, localDate: new Date("2026-01-02"), status: "sent", paperIds: [paperId], evidenceIds: [evidenceId] } });
 }
