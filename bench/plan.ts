@@ -1,9 +1,11 @@
-// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --source dist]`: planning alone.
+// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --source dist --pg-stats]`: planning alone.
 // N readers (1–4 topics, a third with keywords, a share with feedback profiles), then one planning process per day for
 // `days` consecutive days: from the second day on, readers have a history of papers that must not come again. Each day
 // reports the matcher's refresh and the planning apart, the planning's CPU time in the planning process and in
 // PostgreSQL, the load average, and the planning process's peak RSS (no heap cap). The planning process runs the
 // compiled build with plain node, as production does (built first); `--source src` runs the sources through tsx.
+// `--pg-stats` prints each day's most expensive statements (pg_stat_statements, nested ones such as foreign-key checks
+// included).
 import { execFileSync, fork } from "node:child_process";
 import os from "node:os";
 import path from "node:path";
@@ -13,7 +15,7 @@ import { createHarness, DATE } from "./harness.ts";
 import { addFeedback, createSubscribers } from "./subscribers.ts";
 
 const { values } = parseArgs({
-  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, source: { type: "string", default: "dist" } },
+  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, source: { type: "string", default: "dist" }, "pg-stats": { type: "boolean", default: false } },
 });
 const N = Number(values.subscribers);
 const load = os.loadavg()[0]!;
@@ -28,6 +30,10 @@ try {
   // A real planner reads tables autovacuum has long since vacuumed and analysed; a bulk load of a million readers
   // seconds ago has not been, and its vacuum would otherwise run inside day 1's planning (and count in its CPU).
   await h.db.$executeRawUnsafe("VACUUM ANALYZE");
+  if (values["pg-stats"]) {
+    const [database] = await h.db.$queryRaw<{ name: string }[]>`SELECT current_database() AS name`;
+    await h.db.$executeRawUnsafe(`ALTER DATABASE "${database!.name}" SET pg_stat_statements.track = 'all'`);
+  }
   const voters = await h.db.feedback.findMany({ distinct: ["subscriberId"], select: { subscriberId: true } });
   console.log(`${N} readers (${voters.length} with feedback) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   const rows = [];
@@ -42,7 +48,10 @@ try {
     let pgAtStart = NaN;
     const result = await new Promise<{ refreshMs: number; planMs: number; planCpuMs: number; planned: number; skipped: number; peakRssMb: number }>((resolve, reject) => {
       child.on("message", (m: { phase?: string }) => {
-        if (m.phase === "refreshed") pgAtStart = h.postgresCpuMs();
+        if (m.phase === "refreshed") {
+          pgAtStart = h.postgresCpuMs();
+          if (values["pg-stats"]) void h.topStatements(0);
+        }
         else resolve(m as never);
       });
       child.once("exit", (code) => reject(new Error(`planning process exited ${code}`)));
@@ -52,6 +61,10 @@ try {
     const [counted] = await h.db.$queryRaw<{ items: number }[]>`SELECT coalesce(sum(cardinality(paper_ids)), 0)::int AS items FROM digests WHERE local_date = ${date}::date`;
     const items = counted!.items;
     rows.push({ date, ...result, pgCpuMs, load, items });
+    if (values["pg-stats"]) {
+      console.log(`${date}: statements by total time (ms; calls; rows):`);
+      for (const st of await h.topStatements(12)) console.log(`  ${st.totalMs.toFixed(0)}\t${st.calls}\t${st.rows}\t${st.query}`);
+    }
     console.log(
       `${date}: matcher refresh ${(result.refreshMs / 1000).toFixed(1)} s; planned ${result.planned} digests (${result.skipped} skipped, ${items} papers) in ` +
         `${(result.planMs / 1000).toFixed(1)} s (CPU: planning process ${(result.planCpuMs / 1000).toFixed(1)} s, PostgreSQL ${(pgCpuMs / 1000).toFixed(1)} s; ` +

@@ -81,6 +81,13 @@ type PreferenceRow = Omit<ReaderPreferences, "topicIds" | "keywords"> & { topicI
 const preferencesOf = <R extends PreferenceRow>(r: R) => ({ ...r, topicIds: splitNumbers(r.topicIds), keywords: splitList(r.keywords) });
 
 /**
+ * The last id of the page of `$2` subscribers after id `$1` (null: from the first), walking the primary key. Ordered by
+ * the column, not by the text it is selected as (`ORDER BY id` would name the output): that text sort read and sorted
+ * every subscriber after the page start, for every page (measured: 23 s of 1M readers' planning, 115 ms per page).
+ */
+export const PAGE_END = `SELECT s.id::text AS id FROM subscribers s WHERE ($1::uuid IS NULL OR s.id > $1::uuid) ORDER BY s.id OFFSET $2 - 1 LIMIT 1`;
+
+/**
  * The readers of the selection among the next `limit` subscribers after `afterId` (in id order), with their preferences
  * and local date, and the last id of that page (null: it was the last page). The page is taken first, as a range of
  * the primary key, so the plan never depends on statistics: right after a bulk load, without them, PostgreSQL
@@ -103,10 +110,7 @@ export async function loadReaders(
 ): Promise<{ readers: DueReader[]; pageEnd: string | null }> {
   const due = selection.kind === "due";
   const pool = poolOf(db);
-  const { rows: ends } = await pool.query<{ id: string }>(
-    `SELECT id::text AS id FROM subscribers WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id OFFSET $2 - 1 LIMIT 1`,
-    [afterId, limit],
-  );
+  const { rows: ends } = await pool.query<{ id: string }>(PAGE_END, [afterId, limit]);
   const pageEnd = ends[0]?.id ?? null;
   const { rows } = await pool.query<PreferenceRow & { localDate: string }>(
     `SELECT ${PREFERENCES}, to_char(d.day, 'YYYY-MM-DD') AS "localDate"

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runDigestTick } from "../../jobs/daily-digest.ts";
 import { planAllDigests, planDueDigests } from "../../src/digest/plan.ts";
-import { loadDigestPapers } from "../../src/digest/queries.ts";
+import { inTransaction, poolOf } from "../../src/db/client.ts";
+import { loadDigestPapers, PAGE_END } from "../../src/digest/queries.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { abstractAbout, addSubscriber, BASE_URL, eventually, ingestPapers, itemsOf, startPipeline } from "../support/digest.ts";
@@ -251,6 +252,26 @@ describe("selection", () => {
     await planAllDigests(db, { now: new Date("2026-11-26T12:00:00Z"), date: "2026-11-26" });
     const third = await db.digest.findFirstOrThrow({ where: { subscriberId: reader.id, localDate: new Date("2026-11-26") } });
     expect(third.paperIds).toEqual(first!.paperIds);
+  });
+
+  it("pages readers by walking the primary key, never by sorting every reader after the page start", async () => {
+    const { db } = database;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await addSubscriber(db, `page${i}@example.com`, { topics: ["continual-learning"] })).id);
+    ids.sort();
+    // The pages' ends, as the planner walks them.
+    expect((await poolOf(db).query(PAGE_END, [null, 2])).rows[0].id).toBe(ids[1]);
+    expect((await poolOf(db).query(PAGE_END, [ids[1], 2])).rows[0].id).toBe(ids[3]);
+    expect((await poolOf(db).query(PAGE_END, [ids[3], 2])).rows).toEqual([]);
+    // On a table this small a sort would be cheap; with sorting priced out the plan shows whether the order comes from
+    // the index (ordered by the id as text, no index gives the order and a Sort stays in the plan).
+    const plan = await inTransaction(db, async (client) => {
+      await client.query("SET LOCAL enable_sort = off");
+      await client.query("SET LOCAL enable_seqscan = off");
+      return (await client.query(`EXPLAIN ${PAGE_END}`, [ids[0], 2])).rows.map((r) => r["QUERY PLAN"]).join("\n");
+    });
+    expect(plan).toContain("subscribers_pkey");
+    expect(plan).not.toMatch(/Sort/);
   });
 
   it("gives digests time-ordered ids, so that new digests' rows land at the end of the primary key index", async () => {

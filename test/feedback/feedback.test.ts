@@ -1,7 +1,7 @@
 // "More like this" / "Less like this": scanner-safe links, idempotent and undoable choices, and a profile that moves
 // the reader's next digest (including a paper that matches no topic, with its reason).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { planAllDigests } from "../../src/digest/plan.ts";
+import { planAllDigests, prepareMatching } from "../../src/digest/plan.ts";
 import { feedbackUrl } from "../../src/subscriptions/links.ts";
 import { signFeedbackToken } from "../../src/subscriptions/tokens.ts";
 import { addSubscriber, ingestPapers, itemsOf } from "../support/digest.ts";
@@ -130,5 +130,26 @@ describe("feedback changes the next digest", () => {
     expect(recommended!.matchedTopics).toEqual([]);
     expect(recommended!.reasons).toHaveLength(1);
     expect(recommended!.reasons[0]).toMatch(/^liked\u001fLatent Diffusion for Garment Design [12]/);
+  });
+});
+
+describe("a rebuilt index (new vocabulary or scoring model)", () => {
+  it("re-derives every reader's profile from their feedback and leaves the profiles analysed for the planner", async () => {
+    const { db } = service.database;
+    const profiles = () => db.$queryRaw<{ subscriberId: string; term: string; weight: number }[]>`
+      SELECT subscriber_id::text AS "subscriberId", term, weight FROM reader_profile_terms ORDER BY subscriber_id, term`;
+    const before = await profiles();
+    expect(before.length).toBeGreaterThan(0);
+    await db.$executeRaw`DELETE FROM pg_statistic WHERE starelid = 'reader_profile_terms'::regclass`;
+    await db.matchingState.update({ where: { id: 1 }, data: { vocabularyVersion: "an older vocabulary" } });
+
+    await prepareMatching(db);
+    const after = await profiles();
+    expect(after.map((p) => [p.subscriberId, p.term])).toEqual(before.map((p) => [p.subscriberId, p.term]));
+    // The same terms on the same side (weights move a little: term statistics restart with the rebuild).
+    after.forEach((p, i) => expect(Math.sign(p.weight)).toBe(Math.sign(before[i]!.weight)));
+    // Without statistics of the new rows the planner read the whole table for every batch's readers.
+    const [stats] = await db.$queryRaw<{ columns: number }[]>`SELECT count(*)::int AS columns FROM pg_stats WHERE tablename = 'reader_profile_terms'`;
+    expect(stats!.columns).toBeGreaterThan(0);
   });
 });
