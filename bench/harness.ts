@@ -241,6 +241,47 @@ export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: 
     }
   }
 
+  /**
+   * PostgreSQL's CPU time by kind of process (client backends, autovacuum, checkpointer, WAL writer…) from now until
+   * the returned function is called, sampled every 200 ms from /proc (a process that lives less than that is missed).
+   */
+  function postgresCpuByRole(): () => Map<string, number> {
+    const start = new Map<string, number>();
+    const last = new Map<string, { role: string; ms: number }>();
+    const sample = (first: boolean) => {
+      if (!pgDataDir) return;
+      try {
+        const master = fs.readFileSync(path.join(pgDataDir, "postmaster.pid"), "utf8").split("\n")[0]!;
+        for (const entry of fs.readdirSync("/proc")) {
+          if (!/^\d+$/.test(entry)) continue;
+          try {
+            const f = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+            if (fields[1] !== master) continue;
+            const ms = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+            const title = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+            const role = /autovacuum/.test(title) ? "autovacuum" : (/postgres: (checkpointer|background writer|walwriter|wal writer)/.exec(title)?.[1] ?? "backends");
+            if (first) start.set(entry, ms);
+            last.set(entry, { role, ms });
+          } catch {
+            // gone meanwhile
+          }
+        }
+      } catch {
+        // no server folder (DATABASE_URL)
+      }
+    };
+    sample(true);
+    const timer = setInterval(() => sample(false), 200);
+    return () => {
+      clearInterval(timer);
+      sample(false);
+      const byRole = new Map<string, number>();
+      for (const [pid, { role, ms }] of last) byRole.set(role, (byRole.get(role) ?? 0) + ms - (start.get(pid) ?? 0));
+      return byRole;
+    };
+  }
+
   async function close() {
     await db.$disconnect();
     await dropDatabase(server.url, dbName);
@@ -248,5 +289,5 @@ export async function createHarness(nodeFlags: string[], opts: { papersSeenAt?: 
     fs.rmSync(scratch, { recursive: true, force: true });
   }
 
-  return { db, dbUrl, scratch, papers: ingest.papers, restartable, topStatements, postgresCpuMs, processCpuMs, freePort, sinkLog, startSink, deliveries, startApp, waitUntilSent, resetDay, close };
+  return { db, dbUrl, scratch, papers: ingest.papers, restartable, topStatements, postgresCpuMs, postgresCpuByRole, processCpuMs, freePort, sinkLog, startSink, deliveries, startApp, waitUntilSent, resetDay, close };
 }

@@ -1,4 +1,4 @@
-// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --source dist --pg-stats]`: planning alone.
+// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --parallel 2 --source dist --pg-stats]`: planning alone.
 // N readers (1–4 topics, a third with keywords, a share with feedback profiles), then one planning process per day for
 // `days` consecutive days: from the second day on, readers have a history of papers that must not come again. Each day
 // reports the matcher's refresh and the planning apart, the planning's CPU time in the planning process and in
@@ -15,7 +15,7 @@ import { createHarness, DATE } from "./harness.ts";
 import { addFeedback, createSubscribers } from "./subscribers.ts";
 
 const { values } = parseArgs({
-  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, source: { type: "string", default: "dist" }, "pg-stats": { type: "boolean", default: false } },
+  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, parallel: { type: "string", default: "2" }, source: { type: "string", default: "dist" }, "pg-stats": { type: "boolean", default: false } },
 });
 const N = Number(values.subscribers);
 const load = os.loadavg()[0]!;
@@ -39,17 +39,19 @@ try {
   const rows = [];
   for (let day = 0; day < Number(values.days); day++) {
     const date = new Date(new Date(`${DATE}T00:00:00Z`).getTime() + day * 86_400_000).toISOString().slice(0, 10);
-    const child = fork(path.join(PROJECT_ROOT, "bench/plan-day.mjs"), ["--url", h.dbUrl, "--date", date, "--batch", values.batch, "--source", values.source], {
+    const child = fork(path.join(PROJECT_ROOT, "bench/plan-day.mjs"), ["--url", h.dbUrl, "--date", date, "--batch", values.batch, "--parallel", values.parallel, "--source", values.source], {
       // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each planning process there.
       execArgv: [...(values.source === "src" ? ["--import", "tsx"] : []), ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [])],
     });
     const load = os.loadavg()[0]!;
     // PostgreSQL's CPU time from the end of the refresh (the child says when) to the end of the planning.
     let pgAtStart = NaN;
+    let pgByRole: (() => Map<string, number>) | undefined;
     const result = await new Promise<{ refreshMs: number; planMs: number; planCpuMs: number; planned: number; skipped: number; peakRssMb: number }>((resolve, reject) => {
       child.on("message", (m: { phase?: string }) => {
         if (m.phase === "refreshed") {
           pgAtStart = h.postgresCpuMs();
+          pgByRole = h.postgresCpuByRole();
           if (values["pg-stats"]) void h.topStatements(0);
         }
         else resolve(m as never);
@@ -57,6 +59,7 @@ try {
       child.once("exit", (code) => reject(new Error(`planning process exited ${code}`)));
     });
     const pgCpuMs = h.postgresCpuMs() - pgAtStart;
+    const roles = [...(pgByRole?.() ?? [])].sort((a, b) => b[1] - a[1]).map(([role, ms]) => `${role} ${(ms / 1000).toFixed(1)} s`);
     await new Promise((r) => child.once("exit", r));
     const [counted] = await h.db.$queryRaw<{ items: number }[]>`SELECT coalesce(sum(cardinality(paper_ids)), 0)::int AS items FROM digests WHERE local_date = ${date}::date`;
     const items = counted!.items;
@@ -68,7 +71,7 @@ try {
     console.log(
       `${date}: matcher refresh ${(result.refreshMs / 1000).toFixed(1)} s; planned ${result.planned} digests (${result.skipped} skipped, ${items} papers) in ` +
         `${(result.planMs / 1000).toFixed(1)} s (CPU: planning process ${(result.planCpuMs / 1000).toFixed(1)} s, PostgreSQL ${(pgCpuMs / 1000).toFixed(1)} s; ` +
-        `load average ${load.toFixed(1)} at the start); planning process peak RSS ${result.peakRssMb.toFixed(0)} MB`,
+        `load average ${load.toFixed(1)} at the start); planning process peak RSS ${result.peakRssMb.toFixed(0)} MB; PostgreSQL CPU by process (sampled): ${roles.join(", ")}`,
     );
   }
   console.log(`\n| day | readers | planned | skipped | papers | refresh (s) | planning (s) | planning CPU: Node / PostgreSQL (s) | load | peak RSS (MB) |`);
