@@ -1,5 +1,6 @@
 // Every email through the one transport is timed and every failure counted by class, without touching the code that
 // sends: the Mailer is wrapped where a process opens it.
+import { classifySendFailure } from "../digest/failures.ts";
 import type { Mailer } from "../mail/transport.ts";
 import { type Metrics, type SmtpErrorClass } from "./metrics.ts";
 
@@ -21,15 +22,19 @@ export function measureMailer(mailer: Mailer, metrics: Pick<Metrics, "emailSendD
   };
 }
 
-const CONNECTION_CODES = new Set(["ECONNECTION", "ESOCKET", "ECONNREFUSED", "ECONNRESET", "EPIPE", "EDNS", "ENOTFOUND", "EAI_AGAIN", "ETLS", "EHOSTUNREACH", "ENETUNREACH"]);
-
-/** Nodemailer's error, in the classes an operator acts on differently (see the README's metrics table). */
+/**
+ * Nodemailer's error, in the classes an operator acts on differently (see the README's metrics table): the send path's
+ * own decision (digest/failures.ts), so that a failure the sender treats as the server's is counted as the server's.
+ */
 export function smtpErrorClass(err: unknown): SmtpErrorClass {
-  const { responseCode, command, code, message } = (err ?? {}) as { responseCode?: number; command?: string; code?: string; message?: string };
-  if (code === "EAUTH") return "auth";
-  if (responseCode !== undefined && responseCode >= 500 && responseCode < 600) return command === "RCPT TO" ? "recipient_rejected" : "rejected";
-  if (responseCode !== undefined && responseCode >= 400 && responseCode < 500) return "temporary";
-  if (code === "ETIMEDOUT" || /timeout|timed out/i.test(message ?? "")) return "timeout";
-  if (code !== undefined && CONNECTION_CODES.has(code)) return "connection";
-  return "other";
+  if ((err as { code?: unknown } | null)?.code === "EAUTH") return "auth";
+  const { scope, failureClass } = classifySendFailure(err);
+  switch (failureClass) {
+    case "5xx":
+      return scope === "recipient-permanent" ? "recipient_rejected" : "rejected";
+    case "4xx":
+      return "temporary";
+    default:
+      return failureClass;
+  }
 }

@@ -12,6 +12,7 @@ import { enqueueDigests, startQueue } from "../../src/digest/queue.ts";
 import { sendDeps, startDigestRuntime } from "../../src/digest/runtime.ts";
 import { loadEmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer } from "../../src/mail/transport.ts";
+import { classifySendFailure } from "../../src/digest/failures.ts";
 import { measureMailer, smtpErrorClass } from "../../src/metrics/mailer.ts";
 import { createMetrics } from "../../src/metrics/metrics.ts";
 import { signSubscriberToken } from "../../src/subscriptions/tokens.ts";
@@ -295,6 +296,23 @@ describe("SMTP error classes", () => {
     expect(smtpErrorClass({ code: "ECONNECTION", message: "Connection closed unexpectedly" })).toBe("connection");
     expect(smtpErrorClass({ code: "ESOCKET", message: "connect ECONNREFUSED 127.0.0.1:25" })).toBe("connection");
     expect(smtpErrorClass(new Error("something else"))).toBe("other");
+  });
+
+  it("counts a failure in the class the send path acted on (a server failure is never counted as our own error)", () => {
+    const failures = [
+      { code: "EPROTOCOL", message: "Invalid greeting" },
+      { code: "EDNS", originalCode: "ENOTFOUND", message: "getaddrinfo ENOTFOUND smtp.example.com" },
+      { message: "Connection closed unexpectedly" },
+      { code: "EENVELOPE", message: "No recipients defined" },
+      { responseCode: 452, command: "RCPT TO", message: "Mailbox full" },
+    ];
+    for (const err of failures) {
+      const failure = classifySendFailure(err);
+      const counted = smtpErrorClass(err);
+      if (failure.scope === "server") expect(["temporary", "timeout", "connection"]).toContain(counted);
+      else expect(["recipient_rejected", "rejected", "other", "temporary"]).toContain(counted);
+    }
+    expect(failures.map(smtpErrorClass)).toEqual(["connection", "connection", "connection", "other", "temporary"]);
   });
 });
 
