@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { runDigestTick } from "../../jobs/daily-digest.ts";
 import { planAllDigests, planDueDigests } from "../../src/digest/plan.ts";
+import { poolOf } from "../../src/db/client.ts";
 import { loadDigestPapers } from "../../src/digest/queries.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -113,7 +114,7 @@ describe("weekly readers", () => {
     // The week's best by the one scoring model: the same 20 a planner's ranking puts first for these preferences.
     const { startPlanningRun } = await import("../../src/digest/planning.ts");
     const { rankCandidates } = await import("../../src/digest/candidates.ts");
-    const run = await startPlanningRun(db, new Date("2026-11-26T09:00:00Z"));
+    const run = await startPlanningRun(poolOf(db), new Date("2026-11-26T09:00:00Z"));
     const topic = await db.topic.findUniqueOrThrow({ where: { slug: "diffusion" } });
     const best = rankCandidates(run.inputs, { topicIds: [topic.id], keywords: [] }).slice(0, 20).map((c) => c.paperId);
     expect(weeklyItems.map((i) => i.paperId)).toEqual(best);
