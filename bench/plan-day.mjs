@@ -19,8 +19,9 @@ const refreshMs = performance.now() - t;
 process.send({ phase: "refreshed" });
 t = performance.now();
 const cpu = process.cpuUsage();
-// The planning process gets this one's profiling and GC-tracing flags (BENCH_CPU_PROFILE, BENCH_NODE_FLAGS).
-const flags = process.execArgv.filter((f) => /^--(cpu-prof|heap-prof|trace-gc)/.test(f));
+// The planning process gets this one's profiling and GC-tracing flags (BENCH_CPU_PROFILE, BENCH_NODE_FLAGS), and
+// BENCH_PLANNER_FLAGS (flags for it alone).
+const flags = [...process.execArgv.filter((f) => /^--(cpu-prof|heap-prof|trace-gc)/.test(f)), ...(process.env.BENCH_PLANNER_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
 const plan = await planAllDigests(db, {
   now: new Date(`${values.date}T12:00:00Z`),
   date: values.date,
