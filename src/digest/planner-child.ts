@@ -8,9 +8,10 @@ import type { PlannerMessage, SerializedError } from "./planner-process.ts";
 
 // Each batch's rows, sets and statement parameters live while PostgreSQL works on it, so they survive two scavenges and
 // are promoted; by default V8 then lets the old generation grow to ~4× its live size before a full collection (live
-// ~40 MB, heap ~180 MB at 100k readers: 265–295 MB of RSS). Growing it by 2× instead keeps the process near 200 MB
-// and costs no measurable CPU: a full collection of this heap takes ~10 ms. Not a cap: the heap still grows with what
-// is live. Set here rather than as a command-line flag, so a Node whose V8 lacks it ignores it instead of refusing to start.
+// ~40 MB, heap ~180 MB at 100k readers: 265–295 MB of RSS). Growing it by 2× instead: 203–249 MB at 100k–1M readers,
+// with no CPU cost beyond the noise (a full collection of this heap takes ~5–15 ms; 1.5× cost more; README, bench
+// "Planning"). Not a cap: the heap still grows with what is live. Set here rather than as a command-line flag, so a
+// Node whose V8 lacks the flag prints one line and plans on, instead of refusing to start.
 v8.setFlagsFromString("--heap-growing-percent=100");
 
 const send = (message: PlannerMessage) => new Promise<void>((resolve, reject) => process.send!(message, undefined, {}, (err) => (err ? reject(err) : resolve())));
