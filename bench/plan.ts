@@ -1,9 +1,11 @@
-// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --parallel 2 --source dist --pg-stats]`: planning alone.
+// `npm run bench:plan [-- --subscribers 100000 --feedback 0.1 --days 1 --batch 5000 --parallel 2 --source dist --planner own --pg-stats]`: planning alone.
 // N readers (1–4 topics, a third with keywords, a share with feedback profiles), then one planning process per day for
 // `days` consecutive days: from the second day on, readers have a history of papers that must not come again. Each day
 // reports the matcher's refresh and the planning apart, the planning's CPU time in the planning process and in
-// PostgreSQL, the load average, and the planning process's peak RSS (no heap cap). The planning process runs the
-// compiled build with plain node, as production does (built first); `--source src` runs the sources through tsx.
+// PostgreSQL, the load average, and the peak RSS (no heap cap) of the day's process (the matcher's refresh, with
+// Prisma, as in the app) and of the lean planning process it forks (`--planner own`, as production plans; `inline`:
+// planned in the day's process, as before). Both run the compiled build with plain node, as production does (built
+// first); `--source src` runs the sources through tsx. BENCH_NODE_FLAGS (e.g. --trace-gc) go to both.
 // `--pg-stats` prints each day's most expensive statements (pg_stat_statements, nested ones such as foreign-key checks
 // included).
 import { execFileSync, fork } from "node:child_process";
@@ -15,13 +17,17 @@ import { createHarness, DATE } from "./harness.ts";
 import { addFeedback, createSubscribers } from "./subscribers.ts";
 
 const { values } = parseArgs({
-  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, parallel: { type: "string", default: "2" }, source: { type: "string", default: "dist" }, "pg-stats": { type: "boolean", default: false } },
+  options: { subscribers: { type: "string", default: "100000" }, feedback: { type: "string", default: "0.1" }, days: { type: "string", default: "1" }, batch: { type: "string", default: "5000" }, parallel: { type: "string", default: "2" }, source: { type: "string", default: "dist" }, planner: { type: "string", default: "own" }, "pg-stats": { type: "boolean", default: false } },
 });
 const N = Number(values.subscribers);
 const load = os.loadavg()[0]!;
 if (load > os.cpus().length / 2) console.warn(`warning: load average ${load.toFixed(1)} on ${os.cpus().length} cores before the run; timings from a busy machine are not the app's`);
 if (values.source !== "dist" && values.source !== "src") throw new Error(`--source is dist or src, got ${values.source}`);
+if (values.planner !== "own" && values.planner !== "inline") throw new Error(`--planner is own or inline, got ${values.planner}`);
 if (values.source === "dist") execFileSync("npm", ["run", "--silent", "build"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+/** Both processes' peaks: the day's (refresh, with Prisma) and the planning process's (none when planned inline). */
+const rss = (r: { peakRssMb: number; plannerPeakRssMb?: number }) =>
+  r.plannerPeakRssMb === undefined ? `${r.peakRssMb.toFixed(0)} MB (planned in the day's process)` : `${r.peakRssMb.toFixed(0)} MB in the day's process, ${r.plannerPeakRssMb.toFixed(0)} MB in the planning process`;
 const h = await createHarness([]);
 try {
   let t = performance.now();
@@ -39,15 +45,19 @@ try {
   const rows = [];
   for (let day = 0; day < Number(values.days); day++) {
     const date = new Date(new Date(`${DATE}T00:00:00Z`).getTime() + day * 86_400_000).toISOString().slice(0, 10);
-    const child = fork(path.join(PROJECT_ROOT, "bench/plan-day.mjs"), ["--url", h.dbUrl, "--date", date, "--batch", values.batch, "--parallel", values.parallel, "--source", values.source], {
+    const child = fork(path.join(PROJECT_ROOT, "bench/plan-day.mjs"), ["--url", h.dbUrl, "--date", date, "--batch", values.batch, "--parallel", values.parallel, "--source", values.source, "--planner", values.planner], {
       // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each planning process there.
-      execArgv: [...(values.source === "src" ? ["--import", "tsx"] : []), ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [])],
+      execArgv: [
+        ...(values.source === "src" ? ["--import", "tsx"] : []),
+        ...(process.env.BENCH_CPU_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []),
+        ...(process.env.BENCH_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? []),
+      ],
     });
     const load = os.loadavg()[0]!;
     // PostgreSQL's CPU time from the end of the refresh (the child says when) to the end of the planning.
     let pgAtStart = NaN;
     let pgByRole: (() => Map<string, number>) | undefined;
-    const result = await new Promise<{ refreshMs: number; planMs: number; planCpuMs: number; planned: number; skipped: number; peakRssMb: number }>((resolve, reject) => {
+    const result = await new Promise<{ refreshMs: number; planMs: number; planCpuMs: number; planned: number; skipped: number; peakRssMb: number; plannerPeakRssMb?: number }>((resolve, reject) => {
       child.on("message", (m: { phase?: string }) => {
         if (m.phase === "refreshed") {
           pgAtStart = h.postgresCpuMs();
@@ -71,14 +81,14 @@ try {
     console.log(
       `${date}: matcher refresh ${(result.refreshMs / 1000).toFixed(1)} s; planned ${result.planned} digests (${result.skipped} skipped, ${items} papers) in ` +
         `${(result.planMs / 1000).toFixed(1)} s (CPU: planning process ${(result.planCpuMs / 1000).toFixed(1)} s, PostgreSQL ${(pgCpuMs / 1000).toFixed(1)} s; ` +
-        `load average ${load.toFixed(1)} at the start); planning process peak RSS ${result.peakRssMb.toFixed(0)} MB; PostgreSQL CPU by process (sampled): ${roles.join(", ")}`,
+        `load average ${load.toFixed(1)} at the start); peak RSS ${rss(result)}; PostgreSQL CPU by process (sampled): ${roles.join(", ")}`,
     );
   }
-  console.log(`\n| day | readers | planned | skipped | papers | refresh (s) | planning (s) | planning CPU: Node / PostgreSQL (s) | load | peak RSS (MB) |`);
+  console.log(`\n| day | readers | planned | skipped | papers | refresh (s) | planning (s) | planning CPU: Node / PostgreSQL (s) | load | peak RSS (MB): day's process / planning process |`);
   console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
   for (const [i, r] of rows.entries()) {
     const s = (ms: number) => (ms / 1000).toFixed(1);
-    console.log(`| ${i + 1} | ${N} | ${r.planned} | ${r.skipped} | ${r.items} | ${s(r.refreshMs)} | ${s(r.planMs)} | ${s(r.planCpuMs)} / ${s(r.pgCpuMs)} | ${r.load.toFixed(1)} | ${r.peakRssMb.toFixed(0)} |`);
+    console.log(`| ${i + 1} | ${N} | ${r.planned} | ${r.skipped} | ${r.items} | ${s(r.refreshMs)} | ${s(r.planMs)} | ${s(r.planCpuMs)} / ${s(r.pgCpuMs)} | ${r.load.toFixed(1)} | ${r.peakRssMb.toFixed(0)} / ${r.plannerPeakRssMb?.toFixed(0) ?? "(inline)"} |`);
   }
 } finally {
   await h.close();

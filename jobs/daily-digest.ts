@@ -30,11 +30,12 @@ export interface TickDeps {
 
 export async function runDigestTick(deps: TickDeps) {
   const now = deps.now?.() ?? new Date();
-  const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids) });
+  // Planned in a lean process of its own (src/digest/planner-process.ts): this one keeps its memory for the web and sending.
+  const plan = await planDueDigests(deps.db, { now, windowDays: deps.windowDays, onBatch: (ids) => enqueueDigests(deps.boss, ids), ownProcess: true });
   deps.metrics?.digestsPlanned(plan.planned, plan.skipped);
   await recordDigestTotals(deps.db, deps.log, planTotals(plan));
   if (plan.planned || plan.skipped) {
-    deps.log.info(`digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new)`);
+    deps.log.info({ planner: plan.planner }, `digests: ${plan.planned} planned and queued, ${plan.skipped} skipped (nothing new)`);
   }
   const notices = deps.notices ? await sendNoMatchNotices(deps.notices, now) : 0;
   if (notices) deps.log.info(`no-match notices: ${notices} sent (nothing matched their topics for 14 days)`);

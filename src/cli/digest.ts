@@ -72,7 +72,8 @@ async function runDigests({ config, log }: Parameters<Command["run"]>[0], date: 
     let planningAttempts = 0;
     const plan = await gate.run(() => {
       planningAttempts += 1;
-      return planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(boss, ids) });
+      // In a lean process of its own, as the scheduler plans (src/digest/planner-process.ts).
+      return planAllDigests(db, { now: startedAt, date, windowDays: config.sources.trendingWindowDays, onBatch: (ids) => enqueueDigests(boss, ids), ownProcess: true });
     });
     // Metrics only, but worth waiting for the database (the gate), like every other step of the run.
     await gate.run(() => addDigestTotals(db, planTotals(plan))).catch((err) => {

@@ -1,13 +1,12 @@
 // One planning run's shared state, all in memory: the matcher's matches and each candidate paper's trend (loaded once),
 // the evidence the run has met, and one ranked list per preference signature (computed on first use, kept compact, at
 // most LIST_CACHE of them). Each reader's papers are then picked in memory: their list minus what they were sent.
-import type { Db } from "../db/client.ts";
 import { TREND } from "../sources/trend.ts";
 import { RANKING } from "../topics/ranking.ts";
 import { FIELD } from "../topics/reasons.ts";
 import { type Candidate, type Match, PaperVectors, personalize, type Preferences, rankCandidates, type RankingInputs, signatureOf } from "./candidates.ts";
 import { type Evidence, EvidenceTable } from "./evidence.ts";
-import { historySince, loadRankingRows } from "./queries.ts";
+import { historySince, loadRankingRows, type Queryable } from "./queries.ts";
 
 /**
  * How deep a signature's list goes: the largest daily email (10) after skipping what a daily reader of five papers can
@@ -53,7 +52,7 @@ export interface PlanningRun {
   choosePapers(reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, profile: readonly { term: string; weight: number }[] | undefined): Pick[];
 }
 
-export async function startPlanningRun(db: Db, now: Date, windowDays: number = TREND.windowDays): Promise<PlanningRun> {
+export async function startPlanningRun(db: Queryable, now: Date, windowDays: number = TREND.windowDays): Promise<PlanningRun> {
   return createPlanningRun(await loadRankingRows(db, now, windowDays), historySince(now, windowDays));
 }
 

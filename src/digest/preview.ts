@@ -1,6 +1,7 @@
 // A digest as it would be planned now, without recording anything: the planner's own ranking, in memory.
 import { type Db, poolOf } from "../db/client.ts";
-import { nameLikedPapers, prepareMatching } from "./plan.ts";
+import { prepareMatching } from "./plan.ts";
+import { nameLikedPapers } from "./planner.ts";
 import { startPlanningRun } from "./planning.ts";
 import { loadDigestPapers, loadPreferences, loadProfiles, loadSentPapers } from "./queries.ts";
 import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
@@ -26,12 +27,13 @@ export async function previewDigest(db: Db, email: string, date: Date, windowDay
     // The matcher's index as a planning run would see it (new papers, keywords): otherwise a preview before the first
     // planning run finds nothing.
     await prepareMatching(db);
-    const run = await startPlanningRun(db, new Date(), windowDays);
-    const [reader] = await loadPreferences(db, [subscriber.id]);
-    const sent = await loadSentPapers(poolOf(db), [subscriber.id], run.historySince);
-    const profiles = reader?.hasProfile ? await loadProfiles(db, [subscriber.id]) : new Map();
+    const pool = poolOf(db);
+    const run = await startPlanningRun(pool, new Date(), windowDays);
+    const [reader] = await loadPreferences(pool, [subscriber.id]);
+    const sent = await loadSentPapers(pool, [subscriber.id], run.historySince);
+    const profiles = reader?.hasProfile ? await loadProfiles(pool, [subscriber.id]) : new Map();
     const picks = new Map([[subscriber.id, reader ? run.choosePapers(reader, sent.get(subscriber.id), profiles.get(subscriber.id)) : []]]);
-    await nameLikedPapers(db, run, picks);
+    await nameLikedPapers(pool, run, picks);
     const chosen = picks.get(subscriber.id)!;
     const rows = await db.paper.findMany({ where: { id: { in: chosen.map((c) => c.paperId) } }, select: DIGEST_PAPER_FIELDS });
     const byId = new Map(rows.map((p) => [p.id, p]));

@@ -1,9 +1,11 @@
 // Set-based SQL for planning: a few statements per batch of readers, none per reader. Raw SQL because Prisma cannot
 // express the trend formula, time-zone arithmetic or bulk INSERT ... SELECT FROM unnest; the per-batch statements go
-// straight to the pg pool (Prisma's per-statement work on arrays of 25,000 values cost more than PostgreSQL's).
+// straight to the pg pool (Prisma's per-statement work on arrays of 25,000 values cost more than PostgreSQL's). What a
+// planning run reads and writes takes a pg pool or connection, never the Prisma client: the lean planning process
+// (planner-process.ts) has none.
 import type pg from "pg";
-import { type Db, poolOf } from "../db/client.ts";
-import { Prisma } from "../generated/prisma/client.ts";
+import type { Db } from "../db/client.ts";
+import type { Prisma } from "../generated/prisma/client.ts";
 import { trendQuery } from "../sources/trend.ts";
 import type { Evidence } from "./evidence.ts";
 import { DIGEST_PAPER_FIELDS, type DigestContent } from "./render.ts";
@@ -17,22 +19,28 @@ const utc = (date: Date) => date.toISOString();
  */
 const arrayLiteral = (values: readonly (string | number)[]) => `{${values.join(",")}}`;
 
+/** A connection or the pool: the planner reads history inside its transaction, the rest on the pool. */
+export type Queryable = Pick<pg.ClientBase, "query">;
+
 /** What a planning run ranks from: candidate papers' trends, and the topic and keyword matches and vectors of those. */
-export async function loadRankingRows(db: Db, now: Date, windowDays: number) {
+export async function loadRankingRows(db: Queryable, now: Date, windowDays: number) {
   // Raw SQL: the trend formula (src/sources/trend.ts) runs in PostgreSQL, over the papers inside the trending window.
-  const trends = await db.$queryRaw<{ paperId: number; trend: number }[]>`
-    SELECT paper_id AS "paperId", trend FROM (${trendQuery(now, windowDays, Prisma.sql`true`)}) t`;
-  const ids = trends.map((t) => t.paperId);
+  const trend = trendQuery(now, windowDays);
+  const { rows: trends } = await db.query<{ paperId: number; trend: number }>(`SELECT paper_id AS "paperId", trend FROM (${trend.text}) t`, trend.values);
+  const ids = arrayLiteral(trends.map((t) => t.paperId));
   const [topicMatches, keywordMatches, vectors] = await Promise.all([
-    db.$queryRaw<{ topicId: number; slug: string; paperId: number; relevance: number; reason: string }[]>`
-      SELECT tp.topic_id AS "topicId", t.slug, tp.paper_id AS "paperId", tp.relevance, tp.reason
-      FROM topic_papers tp JOIN topics t ON t.id = tp.topic_id WHERE tp.paper_id = ANY(${ids}::int[])`,
-    db.$queryRaw<{ keyword: string; paperId: number; relevance: number; reason: string }[]>`
-      SELECT keyword, paper_id AS "paperId", relevance, reason FROM keyword_papers WHERE paper_id = ANY(${ids}::int[])`,
-    db.$queryRaw<{ paperId: number; term: string; weight: number }[]>`
-      SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY(${ids}::int[])`,
+    db.query<{ topicId: number; slug: string; paperId: number; relevance: number; reason: string }>(
+      `SELECT tp.topic_id AS "topicId", t.slug, tp.paper_id AS "paperId", tp.relevance, tp.reason
+       FROM topic_papers tp JOIN topics t ON t.id = tp.topic_id WHERE tp.paper_id = ANY($1::int[])`,
+      [ids],
+    ),
+    db.query<{ keyword: string; paperId: number; relevance: number; reason: string }>(
+      `SELECT keyword, paper_id AS "paperId", relevance, reason FROM keyword_papers WHERE paper_id = ANY($1::int[])`,
+      [ids],
+    ),
+    db.query<{ paperId: number; term: string; weight: number }>(`SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY($1::int[])`, [ids]),
   ]);
-  return { trends, topicMatches, keywordMatches, vectors };
+  return { trends, topicMatches: topicMatches.rows, keywordMatches: keywordMatches.rows, vectors: vectors.rows };
 }
 
 /** Every keyword an active reader follows (the matcher keeps their matches current before planning). */
@@ -43,8 +51,8 @@ export async function listActiveKeywords(db: Pick<Tx, "$queryRaw">): Promise<str
 
 /** Which of the active readers' time zones PostgreSQL knows (once per run; AT TIME ZONE with an unknown one would fail
  * the whole batch: input is validated, this guards older rows and a PostgreSQL with an older zone database). */
-export async function knownTimeZones(db: Db): Promise<string[]> {
-  const { rows } = await poolOf(db).query<{ name: string }>(
+export async function knownTimeZones(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(
     `SELECT name FROM pg_timezone_names WHERE name IN (SELECT DISTINCT timezone FROM subscribers WHERE status = 'active')`,
   );
   return rows.map((r) => r.name);
@@ -101,7 +109,7 @@ export const PAGE_END = `SELECT s.id::text AS id FROM subscribers s WHERE ($1::u
  * days before.
  */
 export async function loadReaders(
-  db: Db,
+  pool: Queryable,
   selection: ReaderSelection,
   now: Date,
   zones: string[],
@@ -109,7 +117,6 @@ export async function loadReaders(
   afterId: string | null,
 ): Promise<{ readers: DueReader[]; pageEnd: string | null }> {
   const due = selection.kind === "due";
-  const pool = poolOf(db);
   const { rows: ends } = await pool.query<{ id: string }>(PAGE_END, [afterId, limit]);
   const pageEnd = ends[0]?.id ?? null;
   const { rows } = await pool.query<PreferenceRow & { localDate: string }>(
@@ -135,13 +142,10 @@ export async function loadReaders(
 }
 
 /** These readers' preferences (the preview's one reader). */
-export async function loadPreferences(db: Db, subscriberIds: string[]): Promise<ReaderPreferences[]> {
-  const { rows } = await poolOf(db).query<PreferenceRow>(`SELECT ${PREFERENCES} FROM subscribers s WHERE s.id = ANY($1::uuid[])`, [subscriberIds]);
+export async function loadPreferences(db: Queryable, subscriberIds: string[]): Promise<ReaderPreferences[]> {
+  const { rows } = await db.query<PreferenceRow>(`SELECT ${PREFERENCES} FROM subscribers s WHERE s.id = ANY($1::uuid[])`, [subscriberIds]);
   return rows.map(preferencesOf);
 }
-
-/** A connection or the pool: the planner reads history inside its transaction, the preview on the pool. */
-type Queryable = Pick<pg.ClientBase, "query">;
 
 /**
  * The date from which a reader's digests can hold a paper of the trending window: a digest holding a window paper was
@@ -191,10 +195,10 @@ export async function lockReaders(client: pg.ClientBase, subscriberIds: string[]
 }
 
 /** These readers' feedback profiles (terms and weights; one row per reader). */
-export async function loadProfiles(db: Db, subscriberIds: string[]): Promise<Map<string, { term: string; weight: number }[]>> {
+export async function loadProfiles(db: Queryable, subscriberIds: string[]): Promise<Map<string, { term: string; weight: number }[]>> {
   if (subscriberIds.length === 0) return new Map();
   // Both lists aggregate the same rows in the same order (one pass); float8 as text reads back exactly.
-  const { rows } = await poolOf(db).query<{ subscriberId: string; terms: string; weights: string }>(
+  const { rows } = await db.query<{ subscriberId: string; terms: string; weights: string }>(
     `SELECT subscriber_id::text AS "subscriberId", string_agg(term, chr(29)) AS terms, string_agg(weight::text, ',') AS weights
      FROM reader_profile_terms WHERE subscriber_id = ANY($1::uuid[]) GROUP BY subscriber_id`,
     [arrayLiteral(subscriberIds)],
@@ -208,8 +212,8 @@ export async function loadProfiles(db: Db, subscriberIds: string[]): Promise<Map
 }
 
 /** The papers these readers liked (most recent first): to name the closest in "Because you liked". */
-export async function loadLikedPapers(db: Db, subscriberIds: string[]) {
-  const { rows } = await poolOf(db).query<{ subscriberId: string; paperId: number; title: string }>(
+export async function loadLikedPapers(db: Queryable, subscriberIds: string[]) {
+  const { rows } = await db.query<{ subscriberId: string; paperId: number; title: string }>(
     `SELECT f.subscriber_id::text AS "subscriberId", f.paper_id AS "paperId", p.display_title AS title
      FROM feedback f JOIN papers p ON p.id = f.paper_id
      WHERE f.subscriber_id = ANY($1::uuid[]) AND f.value > 0`,
@@ -219,10 +223,10 @@ export async function loadLikedPapers(db: Db, subscriberIds: string[]) {
 }
 
 /** Term vectors of these papers (liked papers outside the trending window, which the run has not loaded). */
-export async function loadPaperVectors(db: Db, paperIds: number[]): Promise<Map<number, Map<string, number>>> {
+export async function loadPaperVectors(db: Queryable, paperIds: number[]): Promise<Map<number, Map<string, number>>> {
   const out = new Map<number, Map<string, number>>(paperIds.map((id) => [id, new Map()]));
   if (paperIds.length === 0) return out;
-  const { rows } = await poolOf(db).query<{ paperId: number; term: string; weight: number }>(
+  const { rows } = await db.query<{ paperId: number; term: string; weight: number }>(
     `SELECT paper_id AS "paperId", term, weight FROM paper_terms WHERE paper_id = ANY($1::int[])`,
     [paperIds],
   );
@@ -234,9 +238,8 @@ export async function loadPaperVectors(db: Db, paperIds: number[]): Promise<Map<
  * Database ids of this evidence, storing what is new (fingerprint unique: concurrent runs store each once). Outside
  * the batch's transaction, so a rolled-back batch leaves only reusable rows.
  */
-export async function storeEvidence(db: Db, rows: { fingerprint: string; evidence: Evidence }[]): Promise<Map<string, number>> {
+export async function storeEvidence(pool: Queryable, rows: { fingerprint: string; evidence: Evidence }[]): Promise<Map<string, number>> {
   if (rows.length === 0) return new Map();
-  const pool = poolOf(db);
   const fingerprints = rows.map((r) => r.fingerprint);
   // Lists of lists do not fit unnest: each list travels as one text, joined by U+001D (no list item holds it).
   await pool.query(

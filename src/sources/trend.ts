@@ -14,7 +14,6 @@
 // and the logarithm keeps 500 upvotes from drowning topic relevance. Any signal gives popularity ≥ 1, so a paper
 // people upvote ranks above one nobody has rated at equal relevance. This file holds the constants, the SQL the
 // planner runs, and a TypeScript twin of it that tests compare with the SQL.
-import { Prisma } from "../generated/prisma/client.ts";
 import { RANKING } from "../topics/ranking.ts";
 
 export const TREND = {
@@ -75,18 +74,20 @@ export function velocityOf(input: TrendInput): number | undefined {
 }
 
 /**
- * SELECT paper_id, trend for the papers `filter` admits that were first seen within `windowDays` of `now`. Raw SQL:
- * the planner builds one temp table of it per planning transaction. float8 throughout (numeric was slow there).
+ * SELECT paper_id, trend for the papers `filter` (SQL over `p`, the papers) admits that were first seen within
+ * `windowDays` of `now`, as text and parameters for pg. Raw SQL: the planner ranks from it. float8 throughout (numeric
+ * was slow there). Plain pg, no Prisma: the lean planning process runs it (src/digest/planner-process.ts).
  */
-export function trendQuery(now: Date, windowDays: number, filter: Prisma.Sql): Prisma.Sql {
-  const points = (t: string) => Prisma.raw(`(${t}.upvotes + ${TREND.commentWeight}::float8 * ${t}.comments)::float8`);
-  return Prisma.sql`
+export function trendQuery(now: Date, windowDays: number, filter = "true"): { text: string; values: unknown[] } {
+  const points = (t: string) => `(${t}.upvotes + ${TREND.commentWeight}::float8 * ${t}.comments)::float8`;
+  // Only the two parameters vary; the constants are this file's numbers.
+  const text = `
     SELECT p.id AS paper_id,
            power(0.5, greatest(0, extract(epoch FROM (n.now - p.first_seen_at))::float8 / 86400.0) / ${TREND.freshnessHalfLifeDays}::float8)
            * CASE WHEN v.velocity IS NULL THEN 1 / (1 + (p.rank - 1) / ${TREND.rankScale}::float8)
                   ELSE 1 + ln(1 + v.velocity) END AS trend
     FROM papers p
-    CROSS JOIN (SELECT (${now}::timestamptz AT TIME ZONE 'UTC') AS now) n
+    CROSS JOIN (SELECT ($1::timestamptz AT TIME ZONE 'UTC') AS now) n
     LEFT JOIN LATERAL (
       SELECT max(greatest(0, l.points - coalesce(b.points, 0))
                  / (greatest(0, extract(epoch FROM (l.observed_at - coalesce(b.observed_at, p.first_seen_at)))::float8) / 3600.0 + ${TREND.ageOffsetHours}::float8)) AS velocity
@@ -101,6 +102,7 @@ export function trendQuery(now: Date, windowDays: number, filter: Prisma.Sql): P
         ORDER BY b.observed_at DESC
         LIMIT 1) b ON true
     ) v ON true
-    WHERE p.first_seen_at >= n.now - make_interval(secs => ${windowDays * 86400}::float8)
+    WHERE p.first_seen_at >= n.now - make_interval(secs => $2::float8)
       AND ${filter}`;
+  return { text, values: [now.toISOString(), windowDays * 86400] };
 }

@@ -114,7 +114,7 @@ describe("weekly readers", () => {
     // The week's best by the one scoring model: the same 20 a planner's ranking puts first for these preferences.
     const { startPlanningRun } = await import("../../src/digest/planning.ts");
     const { rankCandidates } = await import("../../src/digest/candidates.ts");
-    const run = await startPlanningRun(db, new Date("2026-11-26T09:00:00Z"));
+    const run = await startPlanningRun(poolOf(db), new Date("2026-11-26T09:00:00Z"));
     const topic = await db.topic.findUniqueOrThrow({ where: { slug: "diffusion" } });
     const best = rankCandidates(run.inputs, { topicIds: [topic.id], keywords: [] }).slice(0, 20).map((c) => c.paperId);
     expect(weeklyItems.map((i) => i.paperId)).toEqual(best);

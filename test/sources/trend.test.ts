@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Prisma } from "../../src/generated/prisma/client.ts";
 import { type SignalObservation, TREND, trendOf, trendQuery, velocityOf } from "../../src/sources/trend.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { poolOf } from "../../src/db/client.ts";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 const hoursAgo = (h: number) => new Date(NOW.getTime() - h * 3_600_000);
@@ -75,7 +75,7 @@ describe("the planner's SQL", () => {
       ids.set(paper.id, c);
       if (c.signals.length) await db.paperSignal.createMany({ data: c.signals.map((s) => ({ paperId: paper.id, ...s })) });
     }
-    const rows = await db.$queryRaw<{ paper_id: number; trend: number }[]>(trendQuery(NOW, TREND.windowDays, Prisma.sql`true`));
+    const { rows } = await poolOf(db).query<{ paper_id: number; trend: number }>(trendQuery(NOW, TREND.windowDays));
     expect(rows).toHaveLength(cases.length - 1);
     for (const row of rows) {
       const c = ids.get(row.paper_id)!;
