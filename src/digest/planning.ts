@@ -20,15 +20,47 @@ const LIST_CACHE = 20_000;
 /** Reasons kept per paper: what the email quotes. */
 const REASONS_KEPT = 3;
 
-/** A signature's best LIST_DEPTH papers, as arrays (a list of objects per signature would cost hundreds of MB). */
-interface RankedList {
-  paperIds: Int32Array;
-  scores: Float64Array;
+/**
+ * The cached lists, each a signature's best LIST_DEPTH papers, in one set of columns (slot × LIST_DEPTH + rank): a
+ * list of objects per signature would cost hundreds of MB, and four small typed arrays per list (~1.8 kB with their
+ * objects, 20,000 lists) were most of the planning process's live heap.
+ */
+class ListSlab {
+  paperIds = new Int32Array(0);
+  scores = new Float64Array(0);
   /** Σ relevance (score before the trend), for a profile to scale. */
-  relevance: Float64Array;
+  relevance = new Float64Array(0);
   /** The run's evidence number of each paper's reasons. */
-  evidence: Int32Array;
-  /** False when the ranking went deeper than the list. */
+  evidence = new Int32Array(0);
+  /** Papers in each slot's list. */
+  lengths = new Uint8Array(0);
+  /** 0 when the ranking went deeper than the slot's list. */
+  complete = new Uint8Array(0);
+
+  get slots() {
+    return this.lengths.length;
+  }
+
+  /** Room for `slots` lists, keeping those stored (grown as signatures come: a preview of one reader needs one). */
+  grow(slots: number) {
+    const column = <T extends Int32Array | Float64Array | Uint8Array>(old: T, make: (n: number) => T, width: number) => {
+      const next = make(slots * width);
+      next.set(old);
+      return next;
+    };
+    this.paperIds = column(this.paperIds, (n) => new Int32Array(n), LIST_DEPTH);
+    this.scores = column(this.scores, (n) => new Float64Array(n), LIST_DEPTH);
+    this.relevance = column(this.relevance, (n) => new Float64Array(n), LIST_DEPTH);
+    this.evidence = column(this.evidence, (n) => new Int32Array(n), LIST_DEPTH);
+    this.lengths = column(this.lengths, (n) => new Uint8Array(n), 1);
+    this.complete = column(this.complete, (n) => new Uint8Array(n), 1);
+  }
+}
+
+/** A cached list: where it starts in the slab's columns, and how long it is. */
+interface RankedList {
+  start: number;
+  length: number;
   complete: boolean;
 }
 
@@ -59,7 +91,8 @@ export async function startPlanningRun(db: Queryable, now: Date, windowDays: num
 /** What the matcher's rows rank into (pure: the planner's state for one run). */
 export type RankingRows = Awaited<ReturnType<typeof loadRankingRows>>;
 
-export function createPlanningRun(rows: RankingRows, since: string): PlanningRun {
+/** `listCache`: lists kept at once (LIST_CACHE; fewer in tests, so that lists are dropped and their slots reused). */
+export function createPlanningRun(rows: RankingRows, since: string, { listCache = LIST_CACHE }: { listCache?: number } = {}): PlanningRun {
   const topics = new Map<number, { slug: string; matches: Match[] }>();
   for (const r of rows.topicMatches) {
     let topic = topics.get(r.topicId);
@@ -75,32 +108,45 @@ export function createPlanningRun(rows: RankingRows, since: string): PlanningRun
   const inputs: RankingInputs = { topics, keywords, trend: new Map(rows.trends.map((t) => [t.paperId, t.trend])) };
   const vectors = new PaperVectors(rows.vectors);
   const evidence = new EvidenceTable();
-  const lists = new Map<string, RankedList>();
+  const slab = new ListSlab();
+  // Signature → slot, least recently used first; the slots of lists dropped are reused.
+  const lists = new Map<string, number>();
+  const listOf = (slot: number): RankedList => ({ start: slot * LIST_DEPTH, length: slab.lengths[slot]!, complete: slab.complete[slot] === 1 });
 
   const evidenceOf = (c: Candidate): Evidence => ({ paperId: c.paperId, topics: c.topics, keywords: c.keywords, reasons: c.reasons.slice(0, REASONS_KEPT) });
 
   const listFor = (prefs: Preferences): RankedList => {
     const key = signatureOf(prefs);
-    let list = lists.get(key);
-    if (list) {
+    let slot = lists.get(key);
+    if (slot !== undefined) {
       // Least recently used goes first: re-inserting moves this one to the end.
       lists.delete(key);
-      lists.set(key, list);
-      return list;
+      lists.set(key, slot);
+      return listOf(slot);
+    }
+    if (lists.size < listCache) {
+      slot = lists.size;
+      if (slot === slab.slots) slab.grow(Math.min(listCache, Math.max(64, slab.slots * 2)));
+    } else {
+      const oldest = lists.keys().next().value!;
+      slot = lists.get(oldest)!;
+      lists.delete(oldest);
     }
     // One more than the list holds: whether the ranking goes deeper.
     const ranked = rankCandidates(inputs, prefs, LIST_DEPTH + 1);
-    const top = ranked.slice(0, LIST_DEPTH);
-    list = {
-      paperIds: Int32Array.from(top, (c) => c.paperId),
-      scores: Float64Array.from(top, (c) => c.score),
-      relevance: Float64Array.from(top, (c) => c.relevance),
-      evidence: Int32Array.from(top, (c) => evidence.numberOf(evidenceOf(c))),
-      complete: ranked.length <= LIST_DEPTH,
-    };
-    if (lists.size >= LIST_CACHE) lists.delete(lists.keys().next().value!);
-    lists.set(key, list);
-    return list;
+    const length = Math.min(ranked.length, LIST_DEPTH);
+    const start = slot * LIST_DEPTH;
+    for (let i = 0; i < length; i++) {
+      const c = ranked[i]!;
+      slab.paperIds[start + i] = c.paperId;
+      slab.scores[start + i] = c.score;
+      slab.relevance[start + i] = c.relevance;
+      slab.evidence[start + i] = evidence.numberOf(evidenceOf(c));
+    }
+    slab.lengths[slot] = length;
+    slab.complete[slot] = ranked.length <= LIST_DEPTH ? 1 : 0;
+    lists.set(key, slot);
+    return listOf(slot);
   };
 
   const fromCandidates = (ranked: readonly Candidate[], sent: ReadonlySet<number> | undefined, maxPapers: number): Pick[] => {
@@ -126,9 +172,11 @@ export function createPlanningRun(rows: RankingRows, since: string): PlanningRun
    */
   const personalizedFromList = (reader: Preferences & { maxPapers: number }, sent: ReadonlySet<number> | undefined, affinities: ReadonlyMap<number, number>): Pick[] | undefined => {
     const list = listFor(reader);
-    const head = Array.from(list.paperIds, (paperId, i) => {
-      const e = evidence.get(list.evidence[i]!);
-      return { paperId, score: list.scores[i]!, relevance: list.relevance[i]!, topics: e.topics as string[], keywords: e.keywords as string[], reasons: e.reasons as string[], affinity: 0, evidenceNumber: list.evidence[i]! };
+    const head = Array.from({ length: list.length }, (_, i) => {
+      const at = list.start + i;
+      const n = slab.evidence[at]!;
+      const e = evidence.get(n);
+      return { paperId: slab.paperIds[at]!, score: slab.scores[at]!, relevance: slab.relevance[at]!, topics: e.topics as string[], keywords: e.keywords as string[], reasons: e.reasons as string[], affinity: 0, evidenceNumber: n };
     });
     const ranked = personalize(inputs, head, affinities, list.complete ? undefined : matchesOf(reader));
     const picks: Pick[] = [];
@@ -139,7 +187,7 @@ export function createPlanningRun(rows: RankingRows, since: string): PlanningRun
       picks.push(n === undefined ? { paperId: c.paperId, score: c.score, evidence: evidenceOf(c) } : { paperId: c.paperId, score: c.score, evidence: evidence.get(n), evidenceNumber: n });
     }
     if (list.complete) return picks;
-    const beyond = RANKING.feedback.maxFactor * (list.scores.at(-1) ?? Infinity);
+    const beyond = RANKING.feedback.maxFactor * (list.length ? slab.scores[list.start + list.length - 1]! : Infinity);
     return picks.length === reader.maxPapers && picks.at(-1)!.score > beyond ? picks : undefined;
   };
 
@@ -156,10 +204,10 @@ export function createPlanningRun(rows: RankingRows, since: string): PlanningRun
       }
       const list = listFor(reader);
       const picks: Pick[] = [];
-      for (let i = 0; i < list.paperIds.length && picks.length < reader.maxPapers; i++) {
-        if (sent?.has(list.paperIds[i]!)) continue;
-        const n = list.evidence[i]!;
-        picks.push({ paperId: list.paperIds[i]!, score: list.scores[i]!, evidence: evidence.get(n), evidenceNumber: n });
+      for (let at = list.start; at < list.start + list.length && picks.length < reader.maxPapers; at++) {
+        if (sent?.has(slab.paperIds[at]!)) continue;
+        const n = slab.evidence[at]!;
+        picks.push({ paperId: slab.paperIds[at]!, score: slab.scores[at]!, evidence: evidence.get(n), evidenceNumber: n });
       }
       // A reader who was sent most of their list: the full ranking goes deeper.
       if (picks.length < reader.maxPapers && !list.complete) return fromCandidates(rankCandidates(inputs, reader), sent, reader.maxPapers);

@@ -27,11 +27,14 @@ function rankingRows(next: () => number): RankingRows {
   };
 }
 
-describe("planning a reader with a feedback profile", () => {
-  it("picks from their signature's list exactly what a full ranking picks (papers, order, scores, reasons)", () => {
+describe("planning a reader from their signature's cached list", () => {
+  it.each([
+    ["with or without a feedback profile", undefined],
+    ["with or without a feedback profile, when only 5 lists are kept (lists dropped, their slots reused)", 5],
+  ])("picks exactly what a full ranking picks (papers, order, scores, reasons): %s", (_, listCache) => {
     const next = random(14);
     const rows = rankingRows(next);
-    const run = createPlanningRun(rows, "2026-11-15");
+    const run = createPlanningRun(rows, "2026-11-15", { listCache });
     let compared = 0;
     for (let reader = 0; reader < 400; reader++) {
       const prefs = {
@@ -44,8 +47,11 @@ describe("planning a reader with a feedback profile", () => {
       const profile = [...new Set(Array.from({ length: 5 + Math.floor(next() * 40) }, () => `t${Math.floor(next() * 60)}`))].map((term) => ({ term, weight: (next() - 0.35) * 2 }));
       const sent = new Set(rows.trends.filter(() => next() < 0.1).map((t) => t.paperId));
 
-      const full = personalize(run.inputs, rankCandidates(run.inputs, prefs), run.vectors.affinities(profile)).filter((c) => !sent.has(c.paperId)).slice(0, prefs.maxPapers);
-      const picks = run.choosePapers(prefs, sent, profile);
+      // Every fourth reader without a profile: their papers come straight from the list.
+      const withProfile = reader % 4 !== 0;
+      const ranked = rankCandidates(run.inputs, prefs);
+      const full = (withProfile ? personalize(run.inputs, ranked, run.vectors.affinities(profile)) : ranked).filter((c) => !sent.has(c.paperId)).slice(0, prefs.maxPapers);
+      const picks = run.choosePapers(prefs, sent, withProfile ? profile : undefined);
       expect(picks.map((p) => [p.paperId, p.score])).toEqual(full.map((c) => [c.paperId, c.score]));
       expect(picks.map((p) => p.evidence)).toEqual(full.map((c) => ({ paperId: c.paperId, topics: c.topics, keywords: c.keywords, reasons: c.reasons.slice(0, 3) })));
       compared += picks.length;
