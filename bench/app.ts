@@ -125,7 +125,8 @@ if (values.plan) {
   // Planned at the real time (for the fixed date): a digest that keeps failing is given up DIGEST_GIVE_UP_HOURS after
   // planning, so a plan dated in the past would give up at the first refusal. bench/run.ts ingests the papers as first
   // seen 12 hours before it starts, inside the trending window.
-  const plan = await planAllDigests(db, { now: new Date(), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids) });
+  // In a planning process of its own, as the scheduler tick plans: this process keeps only what sending needs.
+  const plan = await planAllDigests(db, { now: new Date(), date: values.date, batchSize: 5000, onBatch: (ids) => enqueueDigests(runtime.boss, ids), ownProcess: true });
   process.send?.({ planned: plan.planned, skipped: plan.skipped, planMs: performance.now() - started, rssAfterPlanMb: process.resourceUsage().maxRSS / 1024 });
 }
 // BENCH_HEAP_PROFILE=dir: where the sending allocates, collected objects included (sampling; open in DevTools).

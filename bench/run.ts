@@ -7,7 +7,7 @@
 //                      app SIGKILLed and restarted, PostgreSQL SIGKILLed and restarted 20 s later)
 //   --fault-runs a,b  (only these fault runs)  --fault-subscribers N (default 5000)
 //   --out FILE        (JSON; default bench/results/<date>-<commit>.json)
-//   --node-flags "..." (Node flags of the app processes and the ceiling; default --max-old-space-size=256)
+//   --node-flags "..." (Node flags of the app processes and the ceiling; default none)
 //   --plan-apart      (a process of its own plans; the sending processes start without the planner's heap)
 // Environment: BENCH_CONCURRENCY (sends in flight, app and ceiling; default 100), BENCH_CPU_PROFILE=dir (V8 CPU
 // profiles of the app processes and the ceiling), BENCH_HEAP_PROFILE=dir (allocation profile of each app process's sending).
@@ -39,9 +39,9 @@ const { values } = parseArgs({
     "fault-subscribers": { type: "string", default: "5000" },
     "fault-runs": { type: "string", default: FAULTS.join(",") },
     out: { type: "string" },
-    // V8 grows its heap lazily under a high allocation rate (the live set while sending is ~70 MB, the heap grows
-    // past 200 MB); a cap keeps the process small. Pass --node-flags "" to measure without it.
-    "node-flags": { type: "string", default: "--max-old-space-size=256" },
+    // None by default: the app needs no heap cap. A cap (--node-flags "--max-old-space-size=256") keeps a sending
+    // process smaller (V8 grows its heap lazily under a high allocation rate) and costs throughput (README, "Scale").
+    "node-flags": { type: "string", default: "" },
   },
 });
 const NODE_FLAGS = values["node-flags"]!.split(" ").filter(Boolean);
