@@ -21,6 +21,9 @@ const { parentPort, workerData } = require("node:worker_threads");
 const nodemailer = require(workerData.nodemailer);
 const transport = nodemailer.createTransport(workerData.options);
 const FIELDS = ["name", "code", "responseCode", "command", "response", "errno", "syscall"];
+// Errors cross to the sender as their fields only (below), never with a stack: stack traces here are pure cost, and
+// Node's stream pipelines create (and capture a stack for) an AbortError for every message they finish.
+Error.stackTraceLimit = 0;
 parentPort.on("message", (msg) => {
   if (msg.close) {
     transport.close();

@@ -3,6 +3,7 @@ import { runDigestTick } from "../../jobs/daily-digest.ts";
 import { planAllDigests, planDueDigests } from "../../src/digest/plan.ts";
 import { inTransaction, poolOf } from "../../src/db/client.ts";
 import { loadDigestPapers, PAGE_END } from "../../src/digest/queries.ts";
+import { CLAIM_SQL, claimDigests } from "../../src/digest/send-queries.ts";
 import { syncTopics } from "../../src/topics/topics.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { abstractAbout, addSubscriber, BASE_URL, eventually, ingestPapers, itemsOf, startPipeline } from "../support/digest.ts";
@@ -272,6 +273,27 @@ describe("selection", () => {
     });
     expect(plan).toContain("subscribers_pkey");
     expect(plan).not.toMatch(/Sort/);
+  });
+
+  it("claims a batch by its ids alone, never reading the day's other planned digests", async () => {
+    const { db } = database;
+    // A day just planned: 3,000 planned digests the statistics know nothing of yet (as right after planning).
+    for (let i = 0; i < 10; i++) await addSubscriber(db, `claim${i}@example.com`, { topics: ["continual-learning", "agents"] });
+    await db.$executeRawUnsafe(`INSERT INTO digests (id, subscriber_id, local_date, status, updated_at)
+      SELECT gen_random_uuid(), s.id, DATE '2026-01-01' + g, 'planned', now() FROM subscribers s, generate_series(0, 299) g`);
+    const ids = (await db.digest.findMany({ select: { id: true }, take: 50 })).map((d) => d.id);
+    const now = new Date().toISOString();
+    const params = [`{${ids.join(",")}}`, now, "7c9e6679-7425-40de-944a-e07fc1f90ae7", now, now];
+    const plan = (await poolOf(db).query(`EXPLAIN ${CLAIM_SQL}`, params)).rows.map((r) => r["QUERY PLAN"]).join("\n");
+    // Each id is one primary-key lookup; the status index (every planned digest of the day) stays out, and a reader's
+    // topics come from their own entries, not from probing every topic.
+    expect(plan).toContain("digests_pkey");
+    expect(plan).not.toContain("digests_status_local_date_idx");
+    expect(plan).not.toMatch(/Seq Scan on topics/);
+    // And it claims what it should: all 50, with their readers' topics.
+    const claimed = await claimDigests(db, ids, { claimToken: "7c9e6679-7425-40de-944a-e07fc1f90ae7", now: new Date(), dueBefore: new Date(), staleBefore: new Date(0) });
+    expect(claimed.map((d) => d.id).sort()).toEqual([...ids].sort());
+    expect(claimed.every((d) => d.subscriber.topics.join() === "agents,continual-learning" || d.subscriber.topics.join() === "continual-learning,agents")).toBe(true);
   });
 
   it("gives digests time-ordered ids, so that new digests' rows land at the end of the primary key index", async () => {

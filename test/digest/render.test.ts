@@ -5,6 +5,7 @@ import { loadConfig } from "../../src/config.ts";
 import { digestSubject, renderDigest } from "../../src/digest/render.ts";
 import { EMAIL_TEMPLATES_DIR, loadEmailTemplates, type EmailTemplates } from "../../src/mail/templates.ts";
 import { createMailer, listHeaders } from "../../src/mail/transport.ts";
+import { dkimFailure } from "../support/dkim.ts";
 import { startSmtpSink, type SmtpSink } from "../support/smtp-sink.ts";
 
 const paper = (title: string, topics: string[], keywords: string[] = []) => ({
@@ -164,8 +165,10 @@ describe("DKIM", () => {
     await sink.stop();
   });
 
-  it("signs both List-Unsubscribe headers", async () => {
-    const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
+  it("signs both List-Unsubscribe headers, and the signature verifies on what the server received", async () => {
+    // Signed on the mail thread as Nodemailer streams the message: what arrives (dot-stuffing undone, lines as sent)
+    // must carry a signature that verifies, body and headers, as a receiving server checks it.
+    const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
     const config = loadConfig({
       NODE_ENV: "test",
       LOG_LEVEL: "silent",
@@ -174,9 +177,20 @@ describe("DKIM", () => {
       DKIM_PRIVATE_KEY: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
     });
     const mailer = createMailer(config, sink.url);
-    await mailer.send({ to: "r@example.com", subject: "s", html: "<p>x</p>", text: "x", headers: listHeaders({ unsubscribeUrl: "https://d.test/unsubscribe/u", listId: "<l.d.test>" }) });
+    const html = Array.from({ length: 300 }, (_, i) => `${i % 9 === 0 ? "." : ""}<p>caf\u00e9 “${i}” x=${i}  ${"w".repeat(i % 120)}  </p>`).join("\n");
+    await mailer.send({
+      to: "r@example.com",
+      subject: "5 new papers: “Reasoning” — Tue 24 Nov",
+      html,
+      text: "x\n.\n.. dots  \n",
+      headers: listHeaders({ unsubscribeUrl: "https://d.test/unsubscribe/u", listId: "<l.d.test>" }),
+    });
     mailer.close();
     const [mail] = await sink.waitFor(1);
+    expect(mail!.html).toBe(html);
+    expect(dkimFailure(mail!.raw, publicKey)).toBeUndefined();
+    // The check can fail: one changed byte of the body breaks it.
+    expect(dkimFailure(mail!.raw.replace("caf", "cab"), publicKey)).toMatch(/body hash/);
     const signature = mail!.raw.slice(0, mail!.raw.indexOf("\r\n\r\n")).replace(/\r\n[ \t]+/g, " ").match(/^DKIM-Signature:.*$/im)![0];
     const signed = /\bh=([^;]+)/.exec(signature)![1]!.toLowerCase().replace(/\s/g, "").split(":");
     expect(signed).toContain("list-unsubscribe");
