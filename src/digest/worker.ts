@@ -1,13 +1,16 @@
-// The queue worker: a few lanes, each taking one job (a batch of up to 50 digests), sending its digests together
-// and acknowledging the job; the process's throttle decides how many emails are in flight. Temporary failures go
+// The queue worker: a few lanes, each taking one job (up to 200 digests), sending its digests a chunk at a time and
+// acknowledging the job; the process's throttle decides how many emails are in flight. Temporary failures go
 // back on the queue as new jobs for their retry time. Database outages are waited out (the gate), so a job under way
 // finishes and is acknowledged once PostgreSQL is back. Stops gracefully: in-flight batches finish and are recorded.
 import type PgBoss from "pg-boss";
 import { isWaitEnded, type OutageGate } from "../db/outage-gate.ts";
-import { DIGEST_QUEUE, DIGESTS_PER_JOB, type DigestJob, enqueueDigests } from "./queue.ts";
+import { DIGEST_QUEUE, type DigestJob, enqueueDigests } from "./queue.ts";
 import { type RetryLater, type SendDeps, type SendOutcome, sendDigests } from "./send.ts";
 import { ThrottleClosedError } from "./throttle.ts";
 import { addDigestTotals, outcomeTotals } from "./totals.ts";
+
+/** At most this many of a lane's digests are claimed and sent together. */
+const SENDS_PER_LANE = 50;
 
 export interface DigestWorker {
   /** Stops fetching, lets in-flight sends finish and records them. Nothing in flight is dropped. */
@@ -25,7 +28,8 @@ const isStopping = (err: unknown) => isWaitEnded(err) || err instanceof Throttle
 
 export function startDigestWorker(boss: PgBoss, deps: SendDeps & { gate: OutageGate }, opts: WorkerOptions): DigestWorker {
   const { gate } = deps;
-  const lanes = Math.max(1, Math.ceil(opts.concurrency / DIGESTS_PER_JOB));
+  // Lanes of up to 50 sends each: while one lane records a chunk and claims the next, the others keep the SMTP pool fed.
+  const lanes = Math.max(1, Math.ceil(opts.concurrency / SENDS_PER_LANE));
   const perLane = Math.max(1, Math.ceil(opts.concurrency / lanes));
   let stopping = false;
   const sleepers = new Set<() => void>();
