@@ -9,7 +9,9 @@
 //   --out FILE        (JSON; default bench/results/<date>-<commit>.json)
 //   --node-flags "..." (Node flags of the app processes and the ceiling; default none)
 //   --plan-apart      (a process of its own plans; the sending processes start without the planner's heap)
-// Environment: BENCH_CONCURRENCY (sends in flight, app and ceiling; default 100), BENCH_CPU_PROFILE=dir (V8 CPU
+// Environment: BENCH_CEILING_FORM=parts (the ceiling gets the bodies as finished MIME parts, as the app's mail thread
+// does; default: as a plain Nodemailer program gives them, see bench/ceiling.ts),
+// BENCH_CONCURRENCY (sends in flight, app and ceiling; default 100), BENCH_CPU_PROFILE=dir (V8 CPU
 // profiles of the app processes and the ceiling), BENCH_HEAP_PROFILE=dir (allocation profile of each app process's sending).
 import { execSync } from "node:child_process";
 import fs from "node:fs";
